@@ -1,0 +1,39 @@
+# The whole set-up on a fresh machine: `make demo` (the main job) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Debian packages the microphone tests need: PortAudio for sounddevice, PulseAudio for a virtual microphone.
+SYSTEM_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils
+
+.PHONY: install system-deps test demo clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Installs the microphone test's Debian packages when running as root and they are missing;
+# otherwise those tests skip with a message naming this command.
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing $$missing"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null) \
+			|| echo "could not install $$missing: microphone tests will skip"; \
+	else echo "missing $$missing (install with: apt-get install $$missing): microphone tests will skip"; fi
+
+# pytest exits 5 when it collects no test; that is a failure of the suite, said plainly.
+test: install system-deps
+	@$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; fi; exit $$rc
+
+demo: install
+	$(BIN)/python -m asr_cnn.demo
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

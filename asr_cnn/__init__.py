@@ -1,0 +1,1 @@
+"""asr_cnn: keyword spotting with convolutional networks that stream exactly."""
