@@ -134,3 +134,19 @@ def unflatten_state(flat: dict[str, torch.Tensor]) -> State:
             node = node.setdefault(part, {})
         node[leaf] = value
     return state
+
+
+class PointwiseLayer(StreamingLayer):
+    """A layer that maps each frame on its own (reshapes, 1x1 maps): no context, no stride, no state."""
+
+    def init_state(self, batch: int, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> State:
+        """Nothing to remember between chunks."""
+        return {}
+
+    def streaming_forward(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """Same as ``forward``: every frame is complete on arrival.
+
+        Shape:
+            x: (B, ..., T). Output: (B, ..., T).
+        """
+        return self(x), state
