@@ -1,0 +1,45 @@
+"""A minimal body for engine tests that must not depend on the model zoo."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from asr_cnn.layers.streaming import StreamingLayer
+
+
+class ValidConv1d(StreamingLayer):
+    """Plain valid 1-D convolution over (B, C, T) with a time stride."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, stride=stride)
+        self.context, self.stride = kernel_size - 1, stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Shape: x (B, C, T) -> (B, C', (T - kernel) // stride + 1)."""
+        return torch.relu(self.conv(x))
+
+
+class TinyBody(StreamingLayer):
+    """Two strided convs: context and stride that exercise the stride phase (context 3 + 2 * 2 = 7, stride 4)."""
+
+    def __init__(self, in_features: int, channels: int = 8) -> None:
+        super().__init__()
+        from asr_cnn.layers.sequential import StreamingSequential
+
+        self.net = StreamingSequential(ValidConv1d(in_features, channels, 4, stride=2),
+                                       ValidConv1d(channels, channels, 3, stride=2))
+        self.context, self.stride, self.out_channels = self.net.context, self.net.stride, channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Shape: x (B, F, T) -> (B, C, T')."""
+        return self.net(x)
+
+    def init_state(self, batch, device=None, dtype=None):
+        return {"net": self.net.init_state(batch, device, dtype)}
+
+    def streaming_forward(self, x, state):
+        """Shape: x (B, F, T_in) -> (B, C, T_out)."""
+        y, net = self.net.streaming_forward(x, state["net"])
+        return y, {"net": net}
