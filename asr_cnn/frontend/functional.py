@@ -65,5 +65,7 @@ def mel_power(wave: torch.Tensor, window: torch.Tensor, filterbank: torch.Tensor
         wave: (..., S). window: (win,). filterbank: (n_fft // 2 + 1, F). Output: (..., F, T).
     """
     frames = causal_frames(wave, window.shape[0], hop_length)  # (..., T, win)
+    if frames.shape[-2] == 0:  # too short for one frame; the FFT backends reject empty input
+        return wave.new_zeros(*wave.shape[:-1], filterbank.shape[-1], 0)
     mel = power_spectrum(frames, window, n_fft) @ filterbank  # (..., T, F)
     return mel.transpose(-1, -2)  # (..., F, T) time last, as every layer expects
