@@ -1,0 +1,103 @@
+"""``python -m asr_cnn.bench scan``: offline scan vs streaming vs naive scan on the same audio and model.
+
+Prints seconds for each path, the ratios the streaming contract promises (streaming <= 1.3x offline at
+80 ms chunks, naive >= 50x streaming), CPU milliseconds per 80 ms of audio for one stream on one thread,
+and, with CUDA present, how many streams stay real time per batch size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Callable
+
+import torch
+from hydra import compose, initialize_config_dir
+
+from asr_cnn import KeywordSpotter
+from asr_cnn.constants import SAMPLE_RATE
+from asr_cnn.paths import CONF_DIR
+from asr_cnn.streaming import StreamingScanner, naive_scan, scan
+
+CHUNK_MS = (10, 20, 80, 1000)
+PER_STREAM_CHUNK_MS = 80
+CUDA_BATCHES = (1, 16, 256, 1024, 4096, 16384)
+CUDA_SECONDS = 10.0  # audio per CUDA batch measurement: long enough to amortise launch overheads
+
+
+def best_of(repeats: int, fn: Callable[[], object]) -> float:
+    """Fastest wall time of ``repeats`` runs, in seconds (the least disturbed by other processes)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def stream_all(spotter: KeywordSpotter, audio: torch.Tensor, chunk: int, device: str = "cpu") -> None:
+    """Push ``audio`` (B, S) through a fresh scanner in chunks of ``chunk`` samples."""
+    scanner = StreamingScanner(spotter, batch_size=audio.shape[0], device=device)
+    for part in audio.split(chunk, dim=-1):
+        scanner.push(part)
+    if device != "cpu":
+        torch.cuda.synchronize()
+
+
+def load_spotter(checkpoint: str | None, model: str) -> KeywordSpotter:
+    if checkpoint:
+        return KeywordSpotter.load(checkpoint)
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name="train", overrides=[f"model={model}"])
+    return KeywordSpotter.from_config(cfg).eval()
+
+
+def cuda_streams(spotter: KeywordSpotter) -> None:
+    """Real-time factor per batch size on CUDA: B streams are real time while compute < audio time."""
+    print(f"\nCUDA ({torch.cuda.get_device_name()}), {CUDA_SECONDS:.0f} s per stream, "
+          f"{PER_STREAM_CHUNK_MS} ms chunks")
+    chunk = SAMPLE_RATE * PER_STREAM_CHUNK_MS // 1000
+    for batch in CUDA_BATCHES:
+        audio = 0.1 * torch.randn(batch, int(CUDA_SECONDS * SAMPLE_RATE), device="cuda")
+        stream_all(spotter, audio[:, :chunk * 4], chunk, "cuda")  # warm-up: kernels, allocator
+        seconds = best_of(1, lambda: stream_all(spotter, audio, chunk, "cuda"))
+        speed = CUDA_SECONDS / seconds
+        print(f"  B={batch:6d}  {seconds:7.3f} s  x{speed:8.1f} real time  "
+              f"{'real time' if speed >= 1 else 'TOO SLOW'}  ({batch * speed:,.0f} stream-seconds/s)")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m asr_cnn.bench scan", description=__doc__)
+    parser.add_argument("--checkpoint", help="a trained model.pt (default: an untrained --model)")
+    parser.add_argument("--model", default="tdnn", help="conf/model/<name> when no checkpoint is given")
+    parser.add_argument("--seconds", type=float, default=60.0, help="audio length (>= 60 for the contract)")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    torch.manual_seed(0)
+    spotter = load_spotter(args.checkpoint, args.model)
+    audio = 0.1 * torch.randn(1, int(args.seconds * SAMPLE_RATE))
+    torch.set_num_threads(1)  # the per-stream figure is for one stream on one thread
+    print(f"model {spotter.config.get('model', {}).get('_target_', '?')}: window {spotter.window_samples} samples, "
+          f"hop {spotter.hop_samples} samples; {args.seconds:.0f} s of audio, 1 thread, best of {args.repeats}")
+
+    offline = best_of(args.repeats, lambda: scan(spotter, audio))
+    print(f"offline scan        {offline * 1e3:9.1f} ms")
+    streaming = {}
+    for ms in CHUNK_MS:
+        chunk = SAMPLE_RATE * ms // 1000
+        streaming[ms] = best_of(args.repeats, lambda: stream_all(spotter, audio, chunk))
+        print(f"streaming {ms:5d} ms  {streaming[ms] * 1e3:9.1f} ms   x{streaming[ms] / offline:5.2f} offline")
+    naive = best_of(1, lambda: naive_scan(spotter, audio))
+    print(f"naive scan          {naive * 1e3:9.1f} ms")
+
+    at_80 = streaming[PER_STREAM_CHUNK_MS]
+    per_80ms = at_80 * 1e3 / (args.seconds * 1000 / PER_STREAM_CHUNK_MS)
+    print(f"\nstreaming / offline at 80 ms: {at_80 / offline:.2f}   (target <= 1.3)")
+    print(f"naive / streaming at 80 ms:   {naive / at_80:.1f}   (target >= 50)")
+    print(f"CPU per 80 ms of audio:       {per_80ms:.3f} ms   (target <= 0.25; real-time factor x{80 / per_80ms:.0f})")
+    if torch.cuda.is_available():
+        cuda_streams(spotter.to("cuda"))
+    else:
+        print("\nno CUDA device: multi-stream GPU figures skipped")
+    return 0
