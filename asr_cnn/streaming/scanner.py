@@ -50,6 +50,7 @@ class StreamingScanner:
             self.state = self.spotter.init_state(self.batch_size, self.device, self.dtype)
             self.samples_seen = 0  # shared clock, in samples since the last full reset
             self.rows_emitted = 0
+            self.last_first_row = 0  # the latest first valid row of any stream, to skip masking when done
             self.first_row = torch.zeros(self.batch_size, dtype=torch.long, device=self.device)
             self.delay = torch.zeros(self.batch_size, dtype=torch.long, device=self.device)
             self.carry = None  # samples held back for delayed streams, made on the first partial reset
@@ -61,12 +62,13 @@ class StreamingScanner:
         self.state = reset_streams(self.state, mask)
         self.delay[mask] = delay
         self.first_row[mask] = (self.samples_seen + delay) // hop
+        self.last_first_row = (self.samples_seen + delay) // hop
         if self.carry is None:
             self.carry = torch.zeros(self.batch_size, hop, device=self.device, dtype=self.dtype)
         self.carry[mask] = 0.0
         self.bad_samples[mask.cpu()] = 0
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def push(self, chunk: torch.Tensor) -> torch.Tensor:
         """Feed the next samples of every stream.
 
@@ -89,16 +91,19 @@ class StreamingScanner:
         logits, self.state = self.spotter.streaming_forward(chunk, self.state)  # (B, K, n_new)
         self.samples_seen += chunk.shape[-1]
         posteriors = logits.transpose(1, 2).softmax(-1)  # (B, n_new, K)
-        rows = self.rows_emitted + torch.arange(posteriors.shape[1], device=self.device)  # (n_new,)
-        self.rows_emitted += posteriors.shape[1]
+        first_row, n_new = self.rows_emitted, posteriors.shape[1]
+        self.rows_emitted += n_new
+        if first_row >= self.last_first_row:  # no stream is waiting for its first window: nothing to mask
+            return posteriors
+        rows = first_row + torch.arange(n_new, device=self.device)  # (n_new,)
         early = rows[None, :] < self.first_row[:, None]  # (B, n_new) windows that began before a reset
         return posteriors.masked_fill(early[..., None], float("nan"))
 
     def _sanitise(self, chunk: torch.Tensor) -> torch.Tensor:
         """Zero non-finite samples and clip to [-1, 1], counting both per stream."""
-        finite = torch.isfinite(chunk)
-        bad = ~finite | (chunk.abs() > 1.0)
+        bad = ~(chunk.abs() <= 1.0)  # NaN compares false, so this one test finds NaN, Inf and clipping
         if bad.any():
+            finite = torch.isfinite(chunk)
             self.bad_samples += bad.sum(-1).cpu()
             chunk = torch.where(finite, chunk, torch.zeros((), dtype=chunk.dtype, device=chunk.device)).clamp(-1.0, 1.0)
         return chunk
