@@ -1,0 +1,112 @@
+"""Batches whose order and crops are pure functions of (seed, epoch, step), so training can resume exactly.
+
+Clips are 1 s long; the spotter sees ``window_samples`` (at most 1 s). Training crops a random window
+from each clip, which is a time-shift augmentation for free; evaluation takes the centred window, so
+scores never depend on a random draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import Sampler
+
+
+def derive_seed(*keys: int) -> int:
+    """A 63-bit seed mixed from integer keys (e.g. seed, epoch, rank) with numpy's SeedSequence."""
+    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1, dtype=np.uint64)[0] >> 1)
+
+
+class EpochBatchSampler(Sampler[list[int]]):
+    """Shuffled batches of indices for one process of ``world_size``, reproducible from (seed, epoch).
+
+    Every epoch is one permutation drawn from ``(seed, epoch)``, padded by wrapping around so it splits
+    evenly, then dealt out round-robin to the ranks (as ``DistributedSampler`` does). ``skip`` drops the
+    batches already trained on, so a resumed epoch continues where the killed one stopped without
+    reading those clips.
+
+    Args:
+        n_items: Dataset length.
+        batch_size: Items per batch on this process.
+        seed: Base seed of the run.
+        rank: This process's rank.
+        world_size: Number of processes.
+        drop_last: Drop the final short batch (keeps batch-norm statistics and the step count regular).
+
+    Raises:
+        ValueError: Too few items for one batch on every rank, or an invalid rank.
+    """
+
+    def __init__(self, n_items: int, batch_size: int, seed: int, rank: int = 0, world_size: int = 1,
+                 drop_last: bool = True) -> None:
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank must be in [0, {world_size}), got {rank}")
+        if batch_size < 1 or n_items < batch_size * world_size:
+            raise ValueError(f"{n_items} items cannot fill one batch of {batch_size} on each of {world_size} "
+                             "processes; lower trainer.batch_size or build a larger corpus")
+        self.n_items, self.batch_size, self.seed = n_items, batch_size, seed
+        self.rank, self.world_size, self.drop_last = rank, world_size, drop_last
+        self.epoch, self.start = 0, 0
+
+    def set_epoch(self, epoch: int, start_batch: int = 0) -> None:
+        """Select the epoch's permutation and the first batch to yield."""
+        self.epoch, self.start = epoch, start_batch
+
+    def per_rank(self) -> int:
+        """Items this rank sees in an epoch (the permutation padded to a multiple of ``world_size``)."""
+        return -(-self.n_items // self.world_size)
+
+    def __len__(self) -> int:
+        """Batches in a whole epoch (ignoring ``start``)."""
+        full, rest = divmod(self.per_rank(), self.batch_size)
+        return full if self.drop_last or rest == 0 else full + 1
+
+    def __iter__(self) -> Iterator[list[int]]:
+        generator = torch.Generator().manual_seed(derive_seed(self.seed, self.epoch))
+        order = torch.randperm(self.n_items, generator=generator)
+        padded = torch.cat([order, order[: self.per_rank() * self.world_size - self.n_items]])
+        mine = padded[self.rank :: self.world_size].tolist()
+        for batch in range(self.start, len(self)):
+            yield mine[batch * self.batch_size : (batch + 1) * self.batch_size]
+
+
+def random_crop(wave: torch.Tensor, window: int, generator: torch.Generator) -> torch.Tensor:
+    """A random window of each clip (time-shift augmentation).
+
+    Raises:
+        ValueError: The clips are shorter than the window.
+
+    Shape:
+        wave: (B, S). Output: (B, window).
+    """
+    batch, samples = check_window(wave, window)
+    offsets = torch.randint(0, samples - window + 1, (batch,), generator=generator)  # (B,)
+    index = offsets[:, None] + torch.arange(window)[None, :]  # (B, window) sample positions per clip
+    return wave.gather(1, index.to(wave.device))
+
+
+def centre_crop(wave: torch.Tensor, window: int) -> torch.Tensor:
+    """The centred window of each clip (evaluation; deterministic).
+
+    Raises:
+        ValueError: The clips are shorter than the window.
+
+    Shape:
+        wave: (B, S). Output: (B, window).
+    """
+    _, samples = check_window(wave, window)
+    start = (samples - window) // 2
+    return wave[:, start : start + window]
+
+
+def check_window(wave: torch.Tensor, window: int) -> tuple[int, int]:
+    """``(B, S)`` of a clip batch that holds at least one window.
+
+    Raises:
+        ValueError: Wrong rank, or clips shorter than ``window``.
+    """
+    if wave.dim() != 2 or wave.shape[1] < window:
+        raise ValueError(f"expected clips (B, S) with S >= window_samples={window}, got shape {tuple(wave.shape)}")
+    return wave.shape[0], wave.shape[1]
