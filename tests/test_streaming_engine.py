@@ -210,3 +210,11 @@ def test_streaming_on_cuda_matches_cpu(audio):
     scanner = StreamingScanner(tiny_spotter(), batch_size=2, device="cuda")
     out = torch.cat([scanner.push(part) for part in audio.split(1280, dim=-1)], dim=1)
     torch.testing.assert_close(out.cpu(), reference, **TOL)
+
+
+def test_layer_that_skips_frames_refuses_to_stream():
+    from tiny_body import ValidConv1d
+
+    layer = ValidConv1d(1, 1, kernel_size=2, stride=3)
+    with pytest.raises(ValueError, match="stride 3 exceeds the receptive field of 2"):
+        layer.streaming_forward(torch.zeros(1, 1, 10), layer.init_state(1))

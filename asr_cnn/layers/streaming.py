@@ -58,6 +58,11 @@ class StreamingLayer(nn.Module):
             x: (B, ..., T_in). Output: (B, ..., T_out), where T_out counts the outputs whose
             receptive field ends inside the buffered input.
         """
+        if self.stride > self.context + 1:
+            # Such a layer skips input frames; the buffer length (the phase) cannot remember a skip
+            # that reaches into frames not yet arrived, so streaming would drift from forward.
+            raise ValueError(f"{type(self).__name__}: time stride {self.stride} exceeds the receptive field of "
+                             f"{self.context + 1} frames, which cannot stream")
         buffer = state["buffer"]
         if buffer.shape[-1] == 0:
             buffer = x[..., :0]  # first call: adopt the chunk's non-time shape
