@@ -1,0 +1,107 @@
+"""The ``_background_noise_`` folder (white, pink, brown noise and babble) and silence clips cut from it.
+
+Silence clips of different splits come from disjoint regions of each noise file, so no stretch of noise
+is in two splits. Babble is spoken by training voices only, so held-out voices stay unheard in training.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import torch
+
+from asr_cnn.audio import load_audio, save_audio
+from asr_cnn.constants import CLIP_SAMPLES, SAMPLE_RATE
+from asr_cnn.data.cache import digest, seed_of
+from asr_cnn.data.clips import set_rms
+from asr_cnn.data.config import CorpusConfig, CorpusError, EngineSpec
+from asr_cnn.data.noise import COLOR_EXPONENTS, babble, colored_noise
+from asr_cnn.data.plan import ClipJob, make_job
+from asr_cnn.data.synthesis import MADE, REUSED, Outcome
+from asr_cnn.data.vocabulary import Vocabulary
+
+NOISE_DIR = "_background_noise_"
+NOISE_FILES = {"white": "white_noise.wav", "pink": "pink_noise.wav", "brown": "brown_noise.wav", "babble": "babble.wav"}
+"""Noise kind -> file name in ``_background_noise_`` (the coloured ones named as in Speech Commands)."""
+
+NOISE_RMS_DB = -20.0
+"""RMS level of the noise files; users rescale them (SNR, silence level)."""
+
+REGIONS = {"train": (0.0, 0.55), "validation": (0.55, 0.7), "test": (0.7, 0.85), "test_engine": (0.85, 1.0)}
+"""Split -> the fraction of every noise file its silence clips are cut from."""
+
+BABBLE_SENTENCES = 48
+"""Distinct sentences babble is mixed from."""
+
+SENTENCE_WORDS = (5, 9)
+"""Range of words per babble sentence."""
+
+
+def babble_jobs(config: CorpusConfig, train_voices: Sequence[tuple[EngineSpec, str]], vocabulary: Vocabulary,
+                engine_keys: Mapping[str, str]) -> list[ClipJob]:
+    """Sentences of random general words (no keyword, no near-miss) by random training voices."""
+    jobs = []
+    for i in range(BABBLE_SENTENCES):
+        rng = random.Random(seed_of(config.seed, "babble", i))
+        spec, voice = rng.choice(list(train_voices))
+        text = " ".join(rng.choice(vocabulary.general) for _ in range(rng.randint(*SENTENCE_WORDS)))
+        jobs.append(make_job(spec.name, voice, text, "babble", "train", speed=rng.uniform(*spec.speed),
+                             pitch=rng.uniform(*spec.pitch), seed=rng.getrandbits(63), level_db=0.0,
+                             key=engine_keys[spec.name]))
+    return jobs
+
+
+def noise_key(config: CorpusConfig, sentences: Sequence[ClipJob]) -> str:
+    """Hash of everything the noise files depend on."""
+    return digest(config.seed, config.noise.__dict__, NOISE_RMS_DB, [j.path for j in sentences])
+
+
+def make_noises(config: CorpusConfig, sentences: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Every noise kind, ``noise.seconds`` long at ``NOISE_RMS_DB``.
+
+    Shape:
+        sentences: each (S_i,). Output values: (noise.seconds * SAMPLE_RATE,).
+    """
+    samples = math.ceil(config.noise.seconds * SAMPLE_RATE)
+    shortest = min(high - low for low, high in REGIONS.values())
+    if shortest * samples < CLIP_SAMPLES:
+        raise CorpusError(f"data.noise.seconds={config.noise.seconds} is too short: every split's share "
+                          f"({shortest:.0%}) must hold a {CLIP_SAMPLES / SAMPLE_RATE:g}-s clip, so use at least "
+                          f"{math.ceil(CLIP_SAMPLES / SAMPLE_RATE / shortest)}")
+    noises = {}
+    for kind, exponent in COLOR_EXPONENTS.items():
+        generator = torch.Generator().manual_seed(seed_of(config.seed, "noise", kind))
+        noises[kind] = set_rms(colored_noise(samples, exponent, generator), NOISE_RMS_DB).clamp(-1.0, 1.0)
+    generator = torch.Generator().manual_seed(seed_of(config.seed, "noise", "babble"))
+    noises["babble"] = set_rms(babble(sentences, samples, config.noise.babble_talkers, generator), NOISE_RMS_DB)
+    return noises
+
+
+def write_noises(root: Path, noises: Mapping[str, torch.Tensor]) -> None:
+    """Write every noise kind into ``root/_background_noise_``."""
+    for kind, wave in noises.items():
+        save_audio(root / NOISE_DIR / NOISE_FILES[kind], wave)
+
+
+def read_noises(root: Path) -> dict[str, torch.Tensor]:
+    """The noise files of a corpus, by kind (raises :class:`asr_cnn.audio.AudioError` naming a bad file)."""
+    return {kind: load_audio(root / NOISE_DIR / name) for kind, name in NOISE_FILES.items()}
+
+
+def render_silence(jobs: Sequence[ClipJob], noises: Mapping[str, torch.Tensor], root: Path) -> list[Outcome]:
+    """Write each silence clip (unless present): one second from its split's region of a noise file."""
+    outcomes = []
+    for job in jobs:
+        if (root / job.path).is_file():
+            outcomes.append(Outcome(job, REUSED))
+            continue
+        kind, _, split = job.voice.partition("@")
+        noise = noises[kind]
+        low, high = (int(f * noise.shape[0]) for f in REGIONS[split])
+        start = random.Random(job.seed).randrange(low, high - CLIP_SAMPLES + 1)
+        save_audio(root / job.path, set_rms(noise[start:start + CLIP_SAMPLES], job.level_db).clamp(-1.0, 1.0))
+        outcomes.append(Outcome(job, MADE))
+    return outcomes

@@ -1,0 +1,214 @@
+"""The corpus configuration (``conf/data/*.yaml``), checked once into frozen dataclasses.
+
+Every bad value becomes a :class:`CorpusError` naming the field and the value received.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from asr_cnn.data.labels import make_labels
+
+SPLITS = ("train", "validation", "test")
+"""Splits made by dividing an engine's speakers."""
+
+HELD_OUT_SPLIT = "test_engine"
+"""The split of the held-out engine or voice family, never seen in training."""
+
+_ENGINE_KEYS = ("required", "voices", "speed", "pitch", "takes")
+
+
+class CorpusError(ValueError):
+    """A corpus that cannot be built or read as configured; the message names the value or path."""
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """One engine's part of the corpus.
+
+    Attributes:
+        name: Engine name (``espeak``, ``piper``, ``flite``, ``festival``, ``mbrola``).
+        required: Whether a missing engine is an error (else it is reported and left out).
+        voices: Voice names as configured (espeak pairs each with every variant).
+        speed: Range of the speaking-rate factor drawn per utterance.
+        pitch: Range of the pitch factor drawn per utterance.
+        takes: How many times each voice says every keyword.
+        options: Engine-specific constructor arguments (espeak ``variants``, piper ``noise_scale``).
+    """
+
+    name: str
+    required: bool
+    voices: tuple[str, ...]
+    speed: tuple[float, float]
+    pitch: tuple[float, float]
+    takes: int
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NoiseSpec:
+    """The ``_background_noise_`` files and the silence clips cut from them."""
+
+    seconds: float
+    babble_talkers: int
+    silence_db: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """Long test streams for detection (see :mod:`asr_cnn.data.streams`)."""
+
+    count: int
+    minutes: float
+    keywords_per_minute: float
+    noise_db: tuple[float, float]
+    gap_s: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    """Everything that decides a corpus's content (plus ``workers``, which does not)."""
+
+    name: str
+    root: Path
+    keywords: tuple[str, ...]
+    seed: int
+    workers: int
+    held_out: str
+    splits: dict[str, float]
+    unknown_per_take: int
+    near_miss_fraction: float
+    silence_ratio: float
+    level_db: tuple[float, float]
+    engines: tuple[EngineSpec, ...]
+    noise: NoiseSpec
+    streams: StreamSpec
+
+    def content(self) -> dict[str, Any]:
+        """The fields that decide the corpus's content, as plain data (keys the build cache)."""
+        return _plain({k: v for k, v in self.__dict__.items() if k not in ("root", "workers")})
+
+
+def corpus_config(cfg: DictConfig | Mapping[str, Any]) -> CorpusConfig:
+    """Check a data config and turn it into a :class:`CorpusConfig`.
+
+    Args:
+        cfg: The ``data`` node of a Hydra config, or an equivalent mapping; ``root`` relative to the cwd.
+
+    Raises:
+        CorpusError: A missing field or a bad value, named.
+    """
+    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    keywords = _get(data, "keywords")
+    if not isinstance(keywords, (str, bytes)) and any(isinstance(k, bool) for k in keywords):
+        raise CorpusError(f"data.keywords holds a boolean ({list(keywords)}): YAML reads bare yes/no/on/off "
+                          "as booleans, so quote them: ['yes', 'no']")
+    try:
+        make_labels(keywords)
+    except ValueError as err:
+        raise CorpusError(f"data.keywords: {err}") from err
+    splits = {str(k): float(v) for k, v in dict(_get(data, "splits")).items()}
+    if set(splits) != set(SPLITS) or min(splits.values()) < 0 or splits["train"] <= 0 \
+            or abs(sum(splits.values()) - 1) > 1e-6:
+        raise CorpusError(f"data.splits must give {list(SPLITS)} non-negative fractions summing to 1 "
+                          f"with train > 0, got {splits}")
+    engines = tuple(_engine(name, block) for name, block in dict(_get(data, "engines")).items())
+    if not engines:
+        raise CorpusError("data.engines is empty: configure at least one engine")
+    noise, streams = dict(_get(data, "noise")), dict(_get(data, "streams"))
+    config = CorpusConfig(
+        name=str(_get(data, "name")), root=Path(str(_get(data, "root"))),
+        keywords=tuple(data["keywords"]), seed=int(_get(data, "seed")),
+        workers=_count("data.workers", _get(data, "workers")), held_out=str(_get(data, "held_out")),
+        splits=splits, unknown_per_take=_count("data.unknown_per_take", _get(data, "unknown_per_take")),
+        near_miss_fraction=_fraction("data.near_miss_fraction", _get(data, "near_miss_fraction")),
+        silence_ratio=_nonnegative("data.silence_ratio", _get(data, "silence_ratio")),
+        level_db=_interval("data.level_db", _get(data, "level_db"), high=0.0),
+        engines=engines,
+        noise=NoiseSpec(seconds=_positive("data.noise.seconds", _get(noise, "seconds", "data.noise")),
+                        babble_talkers=_count("data.noise.babble_talkers", _get(noise, "babble_talkers", "data.noise"), 1),
+                        silence_db=_interval("data.noise.silence_db", _get(noise, "silence_db", "data.noise"), high=0.0)),
+        streams=StreamSpec(count=_count("data.streams.count", _get(streams, "count", "data.streams")),
+                           minutes=_positive("data.streams.minutes", _get(streams, "minutes", "data.streams")),
+                           keywords_per_minute=_positive("data.streams.keywords_per_minute",
+                                                         _get(streams, "keywords_per_minute", "data.streams")),
+                           noise_db=_interval("data.streams.noise_db", _get(streams, "noise_db", "data.streams"), high=0.0),
+                           gap_s=_interval("data.streams.gap_s", _get(streams, "gap_s", "data.streams"), low=0.0)),
+    )
+    if not config.name or "/" in config.name:
+        raise CorpusError(f"data.name must be a plain folder name, got {config.name!r}")
+    return config
+
+
+def _engine(name: str, block: Mapping[str, Any]) -> EngineSpec:
+    where = f"data.engines.{name}"
+    block = dict(block)
+    voices = _get(block, "voices", where)
+    if isinstance(voices, str) or not voices or not all(isinstance(v, str) and v for v in voices):
+        raise CorpusError(f"{where}.voices must be a non-empty list of voice names, got {voices!r}")
+    return EngineSpec(name=name, required=bool(_get(block, "required", where)), voices=tuple(voices),
+                      speed=_interval(f"{where}.speed", _get(block, "speed", where), low=1e-3),
+                      pitch=_interval(f"{where}.pitch", _get(block, "pitch", where), low=1e-3),
+                      takes=_count(f"{where}.takes", _get(block, "takes", where), 1),
+                      options={k: v for k, v in block.items() if k not in _ENGINE_KEYS})
+
+
+def _get(data: Mapping[str, Any], key: str, where: str = "data") -> Any:
+    if key not in data or data[key] is None:
+        raise CorpusError(f"{where}.{key} is missing")
+    return data[key]
+
+
+def _count(name: str, value: Any, low: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise CorpusError(f"{name} must be an integer >= {low}, got {value!r}")
+    return value
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CorpusError(f"{name} must be a number, got {value!r}")
+    return float(value)
+
+
+def _positive(name: str, value: Any) -> float:
+    if _number(name, value) <= 0:
+        raise CorpusError(f"{name} must be positive, got {value!r}")
+    return float(value)
+
+
+def _nonnegative(name: str, value: Any) -> float:
+    if _number(name, value) < 0:
+        raise CorpusError(f"{name} must be >= 0, got {value!r}")
+    return float(value)
+
+
+def _fraction(name: str, value: Any) -> float:
+    if not 0 <= _number(name, value) <= 1:
+        raise CorpusError(f"{name} must be in [0, 1], got {value!r}")
+    return float(value)
+
+
+def _interval(name: str, value: Any, low: float = float("-inf"), high: float = float("inf")) -> tuple[float, float]:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise CorpusError(f"{name} must be a range [low, high], got {value!r}")
+    a, b = (_number(name, v) for v in value)
+    if not low <= a <= b <= high:
+        raise CorpusError(f"{name} must be a range [low, high] within [{low}, {high}], got {list(value)}")
+    return a, b
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, tuples and paths as dicts, lists and strings."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _plain(v) for k, v in value.__dict__.items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return str(value) if isinstance(value, Path) else value
