@@ -1,0 +1,186 @@
+"""Detector: keyword events from endless audio, for one stream or a batch of independent streams."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import torch
+
+from asr_cnn.data.labels import SILENCE, UNKNOWN
+from asr_cnn.detect.events import Event
+from asr_cnn.detect.picking import EventPicker, Pick
+from asr_cnn.detect.smoothing import MovingAverage
+from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.streaming import StreamingScanner
+
+DEFAULT_THRESHOLD = 0.5
+"""Smoothed posterior a keyword must reach when neither the caller nor the checkpoint gives one."""
+
+DEFAULT_SMOOTHING_S = 0.1
+"""Moving-average span in seconds: a few hops, enough to ride over one-window spikes."""
+
+DEFAULT_REFRACTORY_S = 1.0
+"""Quiet time after a detection: about one spoken keyword, so a word fires once."""
+
+ROWS_DECIMALS = 6
+"""Seconds-to-rows conversions round away float noise at this many decimals before taking the ceiling."""
+
+NON_KEYWORDS = (SILENCE, UNKNOWN)
+"""Classes that are never reported as events."""
+
+
+def rows_for(seconds: float, spotter: KeywordSpotter) -> int:
+    """Score rows covering at least ``seconds`` of audio, at least 1."""
+    if seconds < 0:
+        raise ValueError(f"a duration must be >= 0 seconds, got {seconds}")
+    rows = round(seconds * spotter.sample_rate / spotter.hop_samples, ROWS_DECIMALS)  # 3.0000000004 is 3
+    return max(1, math.ceil(rows))
+
+
+def resolve_thresholds(spotter: KeywordSpotter, thresholds: Mapping[str, float] | None = None,
+                       threshold: float = DEFAULT_THRESHOLD) -> dict[str, float]:
+    """Threshold of every keyword: ``thresholds`` first, then ``spotter.extra["thresholds"]``, then ``threshold``.
+
+    Raises:
+        ValueError: A threshold names an unknown label or a non-keyword class, or lies outside [0, 1].
+    """
+    keywords = [label for label in spotter.labels if label not in NON_KEYWORDS]
+    merged = {keyword: float(threshold) for keyword in keywords}
+    for source, given in (("checkpoint extra", spotter.extra.get("thresholds") or {}),
+                          ("thresholds", thresholds or {})):
+        for keyword, value in given.items():
+            if keyword not in keywords:
+                raise ValueError(f"{source} sets a threshold for {keyword!r}, which is not a keyword of this "
+                                 f"spotter (keywords: {keywords})")
+            merged[keyword] = float(value)
+    bad = {keyword: value for keyword, value in merged.items() if not 0.0 <= value <= 1.0}
+    if bad:
+        raise ValueError(f"thresholds must lie in [0, 1] (they compare with posteriors), got {bad}")
+    return merged
+
+
+def as_mask(streams: list[int] | torch.Tensor, batch_size: int) -> torch.Tensor:
+    """Boolean mask (B,) from stream indices or a mask (already validated by the scanner)."""
+    streams = torch.as_tensor(streams)
+    if streams.dtype == torch.bool:
+        return streams
+    mask = torch.zeros(batch_size, dtype=torch.bool)
+    mask[streams.long()] = True
+    return mask
+
+
+class Detector:
+    """Keyword events from audio pushed in chunks of any size.
+
+    Pipeline per stream: :class:`~asr_cnn.streaming.StreamingScanner` posteriors, one row per scan hop
+    -> :class:`~asr_cnn.detect.smoothing.MovingAverage` over ``smoothing_s`` -> per-keyword thresholds and
+    a refractory period (:class:`~asr_cnn.detect.picking.EventPicker`) -> :class:`Event` s whose times are
+    the detecting window's start and end in that stream's time. ``_silence_`` and ``_unknown_`` never
+    fire. Every stage is exact under re-chunking, so any chunking of the same audio gives the same events.
+
+    Bad input: NaN or Inf samples are replaced by 0 and samples outside [-1, 1] are clipped before the
+    front end (counted per stream in :attr:`bad_samples`). Only the windows that contain such samples
+    score differently from clean audio, and the smoothed scores equal the clean ones again once the
+    moving average has moved past those windows: every state is a finite buffer of recent frames, so
+    nothing poisons the rest of the stream. (An event
+    fired in the affected stretch does start a refractory period, as any event would.)
+
+    Args:
+        spotter: The trained model; thresholds default to ``spotter.extra["thresholds"]`` when present.
+        thresholds: Per-keyword thresholds that override the checkpoint's.
+        threshold: Threshold of keywords that neither ``thresholds`` nor the checkpoint names.
+        smoothing_s: Moving-average span in seconds (rounded up to whole hops, at least one).
+        refractory_s: Seconds after a detection during which the stream stays quiet (at least one hop).
+        batch_size: Independent streams B.
+        device: Where the model and state live.
+        dtype: Compute dtype of the streaming state.
+
+    Raises:
+        ValueError: A bad threshold (see :func:`resolve_thresholds`) or a negative duration.
+    """
+
+    def __init__(self, spotter: KeywordSpotter, thresholds: Mapping[str, float] | None = None,
+                 threshold: float = DEFAULT_THRESHOLD, smoothing_s: float = DEFAULT_SMOOTHING_S,
+                 refractory_s: float = DEFAULT_REFRACTORY_S, batch_size: int = 1,
+                 device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> None:
+        self.scanner = StreamingScanner(spotter, batch_size=batch_size, device=device, dtype=dtype)
+        self.spotter, self.labels = self.scanner.spotter, spotter.labels
+        self.thresholds = resolve_thresholds(spotter, thresholds, threshold)
+        per_class = [self.thresholds.get(label, float("inf")) for label in self.labels]  # inf: never fires
+        self.smoother = MovingAverage(rows_for(smoothing_s, spotter), batch_size, len(self.labels),
+                                      self.scanner.device, dtype)
+        self.picker = EventPicker(torch.tensor(per_class, device=self.scanner.device),
+                                  rows_for(refractory_s, spotter), batch_size)
+        self.hop_s = spotter.hop_samples / spotter.sample_rate
+        self.window_s = spotter.window_samples / spotter.sample_rate
+        self.rows = 0  # global score rows emitted since the last full reset
+
+    @property
+    def batch_size(self) -> int:
+        return self.scanner.batch_size
+
+    @property
+    def bad_samples(self) -> torch.Tensor:
+        """NaN, Inf or out-of-range samples seen per stream since its last reset, (B,)."""
+        return self.scanner.bad_samples
+
+    @torch.inference_mode()  # the state was made in inference mode; only inference mode may update it
+    def reset(self, streams: list[int] | torch.Tensor | None = None) -> None:
+        """Start some streams (indices or a boolean mask (B,)) afresh, or all of them when ``None``.
+
+        A restarted stream's clock starts again at 0 s; the other streams carry on undisturbed.
+        """
+        self.scanner.reset(streams)  # validates ``streams``
+        mask = None if streams is None else as_mask(streams, self.batch_size)
+        self.smoother.reset(mask)
+        self.picker.reset(mask)
+        if streams is None:
+            self.rows = 0
+
+    @torch.inference_mode()
+    def step(self, chunk: torch.Tensor) -> tuple[torch.Tensor, list[list[Event]]]:
+        """Feed the next samples of every stream; return the smoothed scores and the events.
+
+        Args:
+            chunk: The same number of new samples for every stream, at ``spotter.sample_rate``.
+
+        Returns:
+            Smoothed posteriors of the windows this chunk completed (NaN where a restarted stream has not
+            yet filled a window), and one list of events per stream.
+
+        Shape:
+            chunk: (B, S_chunk), or (S_chunk,) when B == 1. Output scores: (B, n_new, K).
+        """
+        smoothed = self.smoother.push(self.scanner.push(chunk))  # (B, n_new, K)
+        events: list[list[Event]] = [[] for _ in range(self.batch_size)]
+        for pick in self.picker.push(smoothed, self.rows):
+            events[pick.stream].append(self.to_event(pick))
+        self.rows += smoothed.shape[1]
+        return smoothed, events
+
+    def to_event(self, pick: Pick) -> Event:
+        """The event of a pick: its window in the stream's own time (since the stream's last reset)."""
+        start_s = (pick.row - int(self.scanner.first_row[pick.stream])) * self.hop_s
+        return Event(self.labels[pick.label], start_s, start_s + self.window_s, pick.score)
+
+    def push_batch(self, chunk: torch.Tensor) -> list[list[Event]]:
+        """Events of every stream completed by the next chunk.
+
+        Shape:
+            chunk: (B, S_chunk). Output: B lists of events.
+        """
+        return self.step(chunk)[1]
+
+    def push(self, chunk: torch.Tensor) -> list[Event]:
+        """Events completed by the next samples of a single stream.
+
+        Shape:
+            chunk: (S_chunk,) or (1, S_chunk).
+
+        Raises:
+            ValueError: The detector runs more than one stream (use :meth:`push_batch`).
+        """
+        if self.batch_size != 1:
+            raise ValueError(f"push is for one stream; this detector runs {self.batch_size}: use push_batch")
+        return self.step(chunk)[1][0]
