@@ -1,0 +1,104 @@
+"""File scanning: JSON events per file, resampling on the fly, bad files reported, bounded memory."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+import torchaudio.functional as AF
+from detect_support import bursty_audio, compose, rss_mib, single_thread, tiny_spotter
+
+from asr_cnn.audio import AudioError, load_audio, save_audio
+from asr_cnn.detect import Detector
+from asr_cnn.detect.files import audio_files, detect, detect_file, read_blocks
+from asr_cnn.streaming import num_windows
+
+SAMPLE_RATE = 16_000
+LONG_MINUTES = 10
+RSS_SLACK_MIB = 6.0  # the long file is 19 MB as PCM16 and 38 MB as float: loading it would show
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    with single_thread():
+        yield
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
+    tiny_spotter().save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """Two recordings of the same audio (16 kHz mono, 44.1 kHz stereo), a nested one, and a non-audio file."""
+    root = tmp_path_factory.mktemp("audio")
+    wave = bursty_audio(6.0)
+    save_audio(root / "a.wav", wave)
+    stereo = AF.resample(wave, SAMPLE_RATE, 44_100).clamp(-1, 1)
+    sf.write(root / "b44k.flac", torch.stack([stereo, stereo], 1).numpy(), 44_100)
+    (root / "sub").mkdir()
+    save_audio(root / "sub" / "c.wav", bursty_audio(3.0, seed=1))
+    (root / "notes.txt").write_text("not audio")
+    return root
+
+
+def test_read_blocks_equals_load_audio_for_resampled_stereo(folder):
+    path = folder / "b44k.flac"
+    streamed = torch.cat(list(read_blocks(path, SAMPLE_RATE, block_seconds=0.37)))
+    torch.testing.assert_close(streamed, load_audio(path), atol=1e-4, rtol=0)
+
+
+def test_audio_files_lists_sound_files_recursively(folder):
+    assert [p.name for p in audio_files(folder)] == ["a.wav", "b44k.flac", "c.wav"]
+    assert audio_files(folder / "a.wav") == [folder / "a.wav"]
+    with pytest.raises(AudioError, match="no such file or folder"):
+        audio_files(folder / "missing")
+
+
+def test_detect_prints_one_json_object_per_event_per_file(folder, checkpoint, capsys):
+    cfg = compose("detect", [f"checkpoint={checkpoint}", f"input={folder}", "detector.refractory_s=0.5"])
+    assert detect(cfg) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    by_file = {}
+    for line in lines:
+        assert set(line) == {"file", "keyword", "start_s", "end_s", "score"}
+        by_file.setdefault(line["file"], []).append(line)
+    assert set(by_file) == {str(p) for p in audio_files(folder)}
+    # The 44.1 kHz stereo copy, resampled while streaming, fires like the original.
+    original = [(e["keyword"], e["start_s"]) for e in by_file[str(folder / "a.wav")]]
+    assert [(e["keyword"], e["start_s"]) for e in by_file[str(folder / "b44k.flac")]] == original
+    direct = Detector(tiny_spotter(), refractory_s=0.5).push(load_audio(folder / "a.wav"))
+    assert original == [(e.keyword, e.start_s) for e in direct]
+
+
+def test_detect_reports_bad_files_and_goes_on(folder, checkpoint, tmp_path, capsys):
+    (tmp_path / "broken.wav").write_bytes(b"RIFF but not really a wave file")
+    save_audio(tmp_path / "fine.wav", bursty_audio(3.0))
+    cfg = compose("detect", [f"checkpoint={checkpoint}", f"input={tmp_path}"])
+    assert detect(cfg) == 1
+    out = capsys.readouterr()
+    assert "broken.wav: not a readable audio file" in out.err
+    assert all(json.loads(line)["file"].endswith("fine.wav") for line in out.out.splitlines())
+
+
+def test_long_file_is_scanned_in_bounded_memory(tmp_path):
+    """Ten minutes of audio: RSS after the first minute and at the end differ by far less than the file."""
+    path = tmp_path / "long.wav"
+    generator = np.random.default_rng(0)
+    with sf.SoundFile(path, "w", SAMPLE_RATE, 1, "PCM_16") as handle:
+        for _ in range(LONG_MINUTES):
+            handle.write((generator.standard_normal(60 * SAMPLE_RATE) * 0.2).clip(-1, 1))
+    detector = Detector(tiny_spotter(), threshold=0.0)
+    rss, events = [], 0
+    for event in detect_file(detector, path, block_seconds=1.0):
+        events += 1
+        rss.append(rss_mib())
+    minute = len(rss) // LONG_MINUTES
+    assert events > 0 and detector.rows == num_windows(LONG_MINUTES * 60 * SAMPLE_RATE, detector.spotter)
+    assert max(rss[minute:]) - rss[minute] < RSS_SLACK_MIB
