@@ -1,0 +1,66 @@
+"""ONNX export of the streaming step: onnxruntime gives the scanner's scores over a 10 s stream."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from detect_support import bursty_audio, compose, single_thread, tiny_spotter
+
+from asr_cnn import KeywordSpotter
+from asr_cnn.detect.export import OnnxStreamer, export, export_onnx, lag_rows, steady_state
+from asr_cnn.layers.streaming import flatten_state
+from asr_cnn.streaming import StreamingScanner
+
+SECONDS = 10.0
+PARITY = 1e-4
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    with single_thread():
+        yield
+
+
+def default_spotter() -> KeywordSpotter:
+    """An untrained spotter with the default body of ``conf/train.yaml``."""
+    cfg = compose("train", [])
+    config = {key: cfg[key] for key in ("frontend", "model", "head", "spotter")}
+    return KeywordSpotter.from_config({**config, "labels": ["_silence_", "_unknown_", "yes", "no"]}).eval()
+
+
+@pytest.mark.parametrize("make", [tiny_spotter, default_spotter], ids=["tiny", "default"])
+def test_onnxruntime_matches_the_streaming_scanner(make, tmp_path):
+    spotter = make()
+    path = export_onnx(spotter, tmp_path / "step.onnx")
+    audio = torch.stack([bursty_audio(SECONDS, seed=seed) for seed in range(2)])  # (2, S)
+    expected = StreamingScanner(spotter, batch_size=2).push(audio).numpy()  # (2, N, K)
+    streamer = OnnxStreamer(path, batch_size=2)
+    got = np.concatenate([streamer.push(chunk) for chunk in audio.split(1_000, dim=-1)], axis=1)
+    assert got.shape == expected.shape and expected.shape[1] > 100
+    np.testing.assert_allclose(got, expected, atol=PARITY, rtol=0)
+
+
+def test_exported_graph_names_its_state_and_documents_its_use(tmp_path):
+    spotter = tiny_spotter()
+    model = onnx.load(export_onnx(spotter, tmp_path / "step.onnx"))
+    state = flatten_state(steady_state(spotter))
+    inputs = [i.name for i in model.graph.input]
+    outputs = [o.name for o in model.graph.output]
+    assert inputs == ["chunk", *(f"state_in.{name}" for name in state)]
+    assert outputs == ["posteriors", *(f"state_out.{name}" for name in state)]
+    chunk_dims = [d.dim_value or d.dim_param for d in model.graph.input[0].type.tensor_type.shape.dim]
+    assert chunk_dims[1] == spotter.hop_samples and isinstance(chunk_dims[0], str)  # batch stays dynamic
+    meta = {p.key: json.loads(p.value) for p in model.metadata_props}
+    assert meta["labels"] == spotter.labels and meta["lag"] == lag_rows(spotter)
+    assert meta["state"] == {name: [None, *value.shape[1:]] for name, value in state.items()}
+
+
+def test_export_recipe_function(tmp_path):
+    checkpoint = tmp_path / "tiny.pt"
+    tiny_spotter().save(checkpoint)
+    path = export(compose("export", [f"checkpoint={checkpoint}", f"output={tmp_path / 'out' / 'kws.onnx'}"]))
+    assert path.is_file() and not list(path.parent.glob(".*tmp"))
