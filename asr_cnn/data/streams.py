@@ -71,7 +71,7 @@ def build_streams(cfg_data: DictConfig | Mapping[str, Any]) -> list[Path]:
 
 def write_streams(config: CorpusConfig, records: Sequence[Record]) -> list[Path]:
     """Write the streams of ``config`` from the held-out clips among ``records``."""
-    held = [r for r in records if r.split in STREAM_SPLITS]
+    held = sorted((r for r in records if r.split in STREAM_SPLITS), key=lambda r: r.path)  # order fixes choices
     keywords = [r for r in held if r.label in config.keywords]
     unknown = [r for r in held if r.label == UNKNOWN]
     if not keywords:

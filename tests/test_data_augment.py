@@ -1,0 +1,115 @@
+"""Augmentation, SpecAugment, noise and clip helpers: shapes, seeding, and what each step does."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import soundfile as sf
+import torch
+
+from asr_cnn.constants import CLIP_SAMPLES, SAMPLE_RATE
+from asr_cnn.data.augment import (WaveAugment, add_noise, apply_gain, change_speed, reverberate, synthetic_rir,
+                                  time_shift)
+from asr_cnn.data.clips import fit, place, set_peak, trim_silence
+from asr_cnn.data.noise import babble, colored_noise
+from asr_cnn.data.spec_augment import SpecAugment, mask_along
+
+
+def tone(freq: float, samples: int = CLIP_SAMPLES) -> torch.Tensor:
+    return 0.3 * torch.sin(2 * math.pi * freq * torch.arange(samples) / SAMPLE_RATE)
+
+
+def peak_hz(wave: torch.Tensor) -> float:
+    return float(torch.fft.rfft(wave).abs().argmax()) * SAMPLE_RATE / wave.shape[0]
+
+
+def power_db(wave: torch.Tensor) -> float:
+    return 10 * math.log10(float(wave.pow(2).mean()))
+
+
+def test_wave_augment_is_seeded_and_keeps_shape():
+    noises = [colored_noise(2 * SAMPLE_RATE, 1.0, torch.Generator().manual_seed(0))]
+    augment = WaveAugment(noises, reverb_prob=0.5, speed_prob=0.5)
+    wave = place(tone(300, 4000), 6000)
+    runs = [augment(wave, torch.Generator().manual_seed(s)) for s in (1, 1, 2)]
+    assert torch.equal(runs[0], runs[1]) and not torch.equal(runs[0], runs[2])
+    assert all(r.shape == (CLIP_SAMPLES,) and r.abs().max() <= 1 for r in runs)
+
+
+def test_wave_augment_from_config_with_and_without_noise_folder(tmp_path):
+    cfg = {"shift_s": 0.05, "gain_db": [-3, 3], "noise_prob": 1.0, "snr_db": [5, 5], "speed": [1, 1],
+           "speed_prob": 0.0, "reverb_prob": 0.0, "rt60_s": [0.2, 0.3], "spec": {"freq_masks": 1}}
+    sf.write(tmp_path / "hum.wav", tone(50, 3 * SAMPLE_RATE).numpy(), SAMPLE_RATE)
+    from_folder = WaveAugment.from_config(cfg, tmp_path)
+    assert len(from_folder.noises) == 1 and from_folder.noises[0].shape == (3 * SAMPLE_RATE,)
+    synthesized = WaveAugment.from_config(cfg, tmp_path / "missing")
+    assert len(synthesized.noises) == 3  # white, pink, brown
+    out = from_folder(tone(1000), torch.Generator().manual_seed(0))
+    assert out.shape == (CLIP_SAMPLES,)
+    with pytest.raises(ValueError, match="noise"):
+        WaveAugment([], noise_prob=0.5)
+
+
+def test_time_shift_and_gain():
+    wave = torch.arange(1.0, 6.0)
+    assert time_shift(wave, 2).tolist() == [0, 0, 1, 2, 3] and time_shift(wave, -2).tolist() == [3, 4, 5, 0, 0]
+    assert torch.allclose(apply_gain(wave, 20.0), 10 * wave)
+
+
+def test_noise_is_added_at_the_asked_snr():
+    wave, noise = tone(440), colored_noise(CLIP_SAMPLES, 0.0, torch.Generator().manual_seed(0))
+    mixed = add_noise(wave, noise, 10.0)
+    assert abs(power_db(wave) - power_db(mixed - wave) - 10.0) < 1e-3
+
+
+def test_change_speed_raises_frequency_and_keeps_length():
+    faster = change_speed(tone(500), 1.1)
+    assert faster.shape == (CLIP_SAMPLES,) and abs(peak_hz(faster) - 550) < 5
+    assert change_speed(tone(500), 0.9).shape == (CLIP_SAMPLES,)
+
+
+def test_reverb_tail_decays_and_keeps_level():
+    rir = synthetic_rir(0.3, 6.0, torch.Generator().manual_seed(0))
+    assert rir[0] == 1 and rir.shape == (int(0.3 * SAMPLE_RATE),)
+    third = rir.shape[0] // 3
+    assert rir[1:third].pow(2).sum() > 100 * rir[-third:].pow(2).sum()
+    wet = reverberate(place(tone(300, 2000), 1000), rir)
+    assert wet.shape == (CLIP_SAMPLES,) and abs(power_db(wet) - power_db(place(tone(300, 2000), 1000))) < 1e-3
+    assert wet[3000:6000].abs().max() > 0  # the tail rings on after the tone
+
+
+def test_spec_augment_masks_in_training_and_is_identity_in_eval():
+    features = torch.randn(4, 40, 98)
+    spec = SpecAugment(freq_masks=2, freq_width=8, time_masks=2, time_width=10)
+    torch.manual_seed(0)
+    masked = spec(features)
+    assert masked.shape == features.shape and not torch.equal(masked, features)
+    changed = masked != features
+    assert changed.any(dim=(1, 2)).all()  # every example is masked somewhere
+    assert changed.all(dim=2).sum(dim=1).max() <= 2 * 8  # at most 2 bands of 8 bins
+    spec.eval()
+    assert spec(features) is features
+    assert torch.equal(SpecAugment(0, 8, 0, 10).train()(features), features)
+    with pytest.raises(ValueError):
+        mask_along(features, 0, 1, 1)
+
+
+def test_colored_noise_slopes_and_babble():
+    generator = torch.Generator().manual_seed(0)
+    spectra = {e: torch.fft.rfft(colored_noise(SAMPLE_RATE, e, generator)).abs().pow(2) for e in (0.0, 1.0, 2.0)}
+    low_share = {e: float(s[1:500].sum() / s[1:].sum()) for e, s in spectra.items()}  # below 500 Hz
+    assert low_share[0.0] < low_share[1.0] < low_share[2.0]
+    mix = babble([tone(200, 8000), tone(300, 12000)], 3 * SAMPLE_RATE, talkers=3, generator=generator)
+    assert mix.shape == (3 * SAMPLE_RATE,) and abs(float(mix.pow(2).mean()) - 1) < 1e-4
+
+
+def test_clip_helpers():
+    wave = torch.cat([torch.zeros(1600), tone(300, 3200), torch.zeros(800)])
+    trimmed = trim_silence(wave)
+    assert 3200 <= trimmed.shape[0] <= 3200 + 160 and trim_silence(torch.zeros(500)).numel() == 0
+    assert abs(float(set_peak(trimmed, -6.0).abs().max()) - 10 ** (-6 / 20)) < 1e-6
+    assert place(trimmed, 100).shape == (CLIP_SAMPLES,)
+    with pytest.raises(ValueError, match="do not fit"):
+        place(torch.ones(CLIP_SAMPLES), 1)
+    assert fit(torch.ones(10)).shape == (CLIP_SAMPLES,) and fit(torch.ones(20000)).shape == (CLIP_SAMPLES,)
