@@ -30,8 +30,9 @@ def google_folder(tmp_path) -> Path:
             for n in range(2):
                 write_wav(tmp_path / word / f"{speaker}_nohash_{n}.wav", seconds=0.8 if word == "bed" else 1.0)
     write_wav(tmp_path / "_background_noise_" / "white_noise.wav", seconds=3.0, value=0.5)
-    (tmp_path / "validation_list.txt").write_text("".join(f"{w}/bbbb2222_nohash_{n}.wav\n" for w in ("yes", "no", "bed") for n in range(2)))
-    (tmp_path / "testing_list.txt").write_text("".join(f"{w}/cccc3333_nohash_{n}.wav\n" for w in ("yes", "no", "bed") for n in range(2)))
+    for name, speaker in (("validation_list.txt", "bbbb2222"), ("testing_list.txt", "cccc3333")):
+        paths = [f"{word}/{speaker}_nohash_{n}.wav" for word in ("yes", "no", "bed") for n in range(2)]
+        (tmp_path / name).write_text("".join(f"{p}\n" for p in paths))
     return tmp_path
 
 

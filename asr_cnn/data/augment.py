@@ -144,8 +144,10 @@ class WaveAugment(nn.Module):
             if not 0 <= p <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {p}")
         self.noises = list(noises)  # a plain list: noise is data, not module state
-        self.shift, self.gain_db, self.noise_prob, self.snr_db = int(shift_s * SAMPLE_RATE), tuple(gain_db), noise_prob, tuple(snr_db)
-        self.speed, self.speed_prob, self.reverb_prob, self.rt60_s = tuple(speed), speed_prob, reverb_prob, tuple(rt60_s)
+        self.shift, self.gain_db = int(shift_s * SAMPLE_RATE), tuple(gain_db)
+        self.noise_prob, self.snr_db = noise_prob, tuple(snr_db)
+        self.speed, self.speed_prob = tuple(speed), speed_prob
+        self.reverb_prob, self.rt60_s = reverb_prob, tuple(rt60_s)
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any], noise_dir: Path | None = None, seed: int = 0) -> WaveAugment:

@@ -87,7 +87,11 @@ def write_noises(root: Path, noises: Mapping[str, torch.Tensor]) -> None:
 
 
 def read_noises(root: Path) -> dict[str, torch.Tensor]:
-    """The noise files of a corpus, by kind (raises :class:`asr_cnn.audio.AudioError` naming a bad file)."""
+    """The noise files of a corpus, by kind (raises :class:`asr_cnn.audio.AudioError` naming a bad file).
+
+    Shape:
+        Output values: (S,) each.
+    """
     return {kind: load_audio(root / NOISE_DIR / name) for kind, name in NOISE_FILES.items()}
 
 

@@ -5,7 +5,7 @@ Every bad value becomes a :class:`CorpusError` naming the field and the value re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,8 @@ HELD_OUT_SPLIT = "test_engine"
 """The split of the held-out engine or voice family, never seen in training."""
 
 _ENGINE_KEYS = ("required", "voices", "speed", "pitch", "takes")
+_SUM_TOLERANCE = 1e-6  # split fractions written as decimals need not add up exactly
+_MIN_FACTOR = 1e-3  # speed and pitch factors must be positive
 
 
 class CorpusError(ValueError):
@@ -114,13 +116,13 @@ def corpus_config(cfg: DictConfig | Mapping[str, Any]) -> CorpusConfig:
         raise CorpusError(f"data.keywords: {err}") from err
     splits = {str(k): float(v) for k, v in dict(_get(data, "splits")).items()}
     if set(splits) != set(SPLITS) or min(splits.values()) < 0 or splits["train"] <= 0 \
-            or abs(sum(splits.values()) - 1) > 1e-6:
+            or abs(sum(splits.values()) - 1) > _SUM_TOLERANCE:
         raise CorpusError(f"data.splits must give {list(SPLITS)} non-negative fractions summing to 1 "
                           f"with train > 0, got {splits}")
     engines = tuple(_engine(name, block) for name, block in dict(_get(data, "engines")).items())
     if not engines:
         raise CorpusError("data.engines is empty: configure at least one engine")
-    noise, streams = dict(_get(data, "noise")), dict(_get(data, "streams"))
+    noise, streams = _section(data, "noise"), _section(data, "streams")
     config = CorpusConfig(
         name=str(_get(data, "name")), root=Path(str(_get(data, "root"))),
         keywords=tuple(data["keywords"]), seed=int(_get(data, "seed")),
@@ -130,15 +132,15 @@ def corpus_config(cfg: DictConfig | Mapping[str, Any]) -> CorpusConfig:
         silence_ratio=_nonnegative("data.silence_ratio", _get(data, "silence_ratio")),
         level_db=_interval("data.level_db", _get(data, "level_db"), high=0.0),
         engines=engines,
-        noise=NoiseSpec(seconds=_positive("data.noise.seconds", _get(noise, "seconds", "data.noise")),
-                        babble_talkers=_count("data.noise.babble_talkers", _get(noise, "babble_talkers", "data.noise"), 1),
-                        silence_db=_interval("data.noise.silence_db", _get(noise, "silence_db", "data.noise"), high=0.0)),
-        streams=StreamSpec(count=_count("data.streams.count", _get(streams, "count", "data.streams")),
-                           minutes=_positive("data.streams.minutes", _get(streams, "minutes", "data.streams")),
+        noise=NoiseSpec(seconds=_positive("data.noise.seconds", noise("seconds")),
+                        babble_talkers=_count("data.noise.babble_talkers", noise("babble_talkers"), 1),
+                        silence_db=_interval("data.noise.silence_db", noise("silence_db"), high=0.0)),
+        streams=StreamSpec(count=_count("data.streams.count", streams("count")),
+                           minutes=_positive("data.streams.minutes", streams("minutes")),
                            keywords_per_minute=_positive("data.streams.keywords_per_minute",
-                                                         _get(streams, "keywords_per_minute", "data.streams")),
-                           noise_db=_interval("data.streams.noise_db", _get(streams, "noise_db", "data.streams"), high=0.0),
-                           gap_s=_interval("data.streams.gap_s", _get(streams, "gap_s", "data.streams"), low=0.0)),
+                                                         streams("keywords_per_minute")),
+                           noise_db=_interval("data.streams.noise_db", streams("noise_db"), high=0.0),
+                           gap_s=_interval("data.streams.gap_s", streams("gap_s"), low=0.0)),
     )
     if not config.name or "/" in config.name:
         raise CorpusError(f"data.name must be a plain folder name, got {config.name!r}")
@@ -152,10 +154,16 @@ def _engine(name: str, block: Mapping[str, Any]) -> EngineSpec:
     if isinstance(voices, str) or not voices or not all(isinstance(v, str) and v for v in voices):
         raise CorpusError(f"{where}.voices must be a non-empty list of voice names, got {voices!r}")
     return EngineSpec(name=name, required=bool(_get(block, "required", where)), voices=tuple(voices),
-                      speed=_interval(f"{where}.speed", _get(block, "speed", where), low=1e-3),
-                      pitch=_interval(f"{where}.pitch", _get(block, "pitch", where), low=1e-3),
+                      speed=_interval(f"{where}.speed", _get(block, "speed", where), low=_MIN_FACTOR),
+                      pitch=_interval(f"{where}.pitch", _get(block, "pitch", where), low=_MIN_FACTOR),
                       takes=_count(f"{where}.takes", _get(block, "takes", where), 1),
                       options={k: v for k, v in block.items() if k not in _ENGINE_KEYS})
+
+
+def _section(data: Mapping[str, Any], name: str) -> Callable[[str], Any]:
+    """A getter of the keys of ``data[name]`` whose errors name ``data.<name>.<key>``."""
+    section = dict(_get(data, name))
+    return lambda key: _get(section, key, f"data.{name}")
 
 
 def _get(data: Mapping[str, Any], key: str, where: str = "data") -> Any:

@@ -133,7 +133,8 @@ def plan_speech(config: CorpusConfig, voices: Mapping[str, Sequence[str]], split
     return jobs
 
 
-def plan_silence(config: CorpusConfig, speech: Sequence[ClipJob], kinds: Sequence[str], noise_key: str) -> list[ClipJob]:
+def plan_silence(config: CorpusConfig, speech: Sequence[ClipJob], kinds: Sequence[str],
+                 noise_key: str) -> list[ClipJob]:
     """Silence clips per split: ``silence_ratio`` times one keyword's clips there, of random noise kinds.
 
     Args:

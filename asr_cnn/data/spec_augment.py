@@ -53,7 +53,8 @@ class SpecAugment(nn.Module):
                             ("time_width", time_width)):
             if value < 0:
                 raise ValueError(f"{name} must be >= 0, got {value}")
-        self.freq_masks, self.freq_width, self.time_masks, self.time_width = freq_masks, freq_width, time_masks, time_width
+        self.freq_masks, self.freq_width = freq_masks, freq_width
+        self.time_masks, self.time_width = time_masks, time_width
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Mask a batch (training mode only).

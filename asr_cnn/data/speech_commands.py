@@ -113,6 +113,11 @@ class SpeechCommands(Dataset):
         return wave.float(), self.targets[index]
 
     def _noise_clip(self, record: Record) -> torch.Tensor:
+        """One second of a background noise file from ``record.start``, times ``record.gain``.
+
+        Shape:
+            Output: (CLIP_SAMPLES,).
+        """
         if record.path not in self._noise:
             self._noise[record.path] = load_audio(record.path)
         return fit(self._noise[record.path][record.start:record.start + CLIP_SAMPLES]) * record.gain

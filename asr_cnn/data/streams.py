@@ -40,6 +40,9 @@ BED_SEGMENT_S = 10.0
 FADE_S = 0.1
 """Cross-fade between bed stretches (no clicks)."""
 
+KEYWORD_SPACING = (0.5, 1.5)
+"""Range of the interval between keyword starts, in multiples of the mean (60 s / keywords_per_minute)."""
+
 BED_KINDS = ("white", "pink", "brown")
 
 NEGATIVES = {"unknown": 0.6, "babble": 0.25, "burst": 0.15}
@@ -99,6 +102,11 @@ class _SpeechCache:
         self._waves: dict[Path, torch.Tensor] = {}
 
     def __call__(self, record: Record) -> torch.Tensor:
+        """The clip's speech without its leading and trailing silence.
+
+        Shape:
+            Output: (S,).
+        """
         if record.path not in self._waves:
             self._waves[record.path] = trim_silence(load_audio(record.path))
         return self._waves[record.path]
@@ -118,7 +126,7 @@ def _stream(config: CorpusConfig, index: int, keywords: Sequence[Record], unknow
     wave = _bed(total, noises, spec.noise_db, rng)
     period = 60 * SAMPLE_RATE / spec.keywords_per_minute
     margin = int(KEYWORD_MARGIN_S * SAMPLE_RATE)
-    next_keyword = rng.uniform(0.5, 1.5) * period
+    next_keyword = rng.uniform(*KEYWORD_SPACING) * period
     cursor, after_keyword, events = 0, False, []
     while True:
         is_keyword = cursor >= next_keyword
@@ -136,7 +144,7 @@ def _stream(config: CorpusConfig, index: int, keywords: Sequence[Record], unknow
         cursor, after_keyword = start + piece.shape[0], is_keyword
         if is_keyword:
             events.append({"keyword": record.label, "start_s": start / SAMPLE_RATE, "end_s": cursor / SAMPLE_RATE})
-            next_keyword = start + rng.uniform(0.5, 1.5) * period  # from the start, so the rate holds
+            next_keyword = start + rng.uniform(*KEYWORD_SPACING) * period  # from the start, so the rate holds
     return wave.clamp(-1.0, 1.0), events
 
 

@@ -45,7 +45,8 @@ class Outcome:
         return self.status in (MADE, REUSED)
 
 
-def render_clips(jobs: Sequence[ClipJob], options: dict[str, dict[str, Any]], root: Path, workers: int) -> list[Outcome]:
+def render_clips(jobs: Sequence[ClipJob], options: dict[str, dict[str, Any]], root: Path,
+                 workers: int) -> list[Outcome]:
     """Make every speech clip whose file is missing; clips already there are reused.
 
     Args:

@@ -31,6 +31,8 @@ class CommandEngine(Engine):
     package: ClassVar[str]
     """Debian package that provides ``program``, named in the error when it is missing."""
     voices: ClassVar[tuple[str, ...]]
+    version_program: ClassVar[str | None] = None
+    """Program whose ``--version`` names the engine's version, when not ``program`` itself."""
 
     def __init__(self) -> None:
         problem = self.available()
@@ -45,7 +47,7 @@ class CommandEngine(Engine):
 
     @classmethod
     def version(cls) -> str:
-        return _program_version(cls.program)
+        return _program_version(cls.version_program or cls.program)
 
     def check_voice(self, voice: str) -> None:
         if voice not in self.voices:
@@ -78,5 +80,6 @@ def _program_version(program: str) -> str:
     if path is None:
         return f"{program} missing"
     done = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
-    lines = (done.stdout or done.stderr).strip().splitlines()
-    return f"{program} {lines[0] if lines else 'unknown version'}"
+    lines = [line.strip() for line in (done.stdout or done.stderr).splitlines() if line.strip()]
+    versioned = [line for line in lines if "version" in line.lower()]
+    return f"{program} {(versioned or lines or ['unknown version'])[0]}"

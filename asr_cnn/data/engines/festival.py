@@ -20,6 +20,7 @@ class FestivalEngine(CommandEngine):
 
     name = "festival"
     program = "text2wave"
+    version_program = "festival"
     package = "festival"
 
     def check_voice(self, voice: str) -> None:
