@@ -131,3 +131,13 @@ def clip_at(clip: torch.Tensor, start: int, begin: int, end: int) -> torch.Tenso
 def test_push_is_for_one_stream(spotter):
     with pytest.raises(ValueError, match="push_batch"):
         Detector(spotter, batch_size=2).push(torch.zeros(2, 100))
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_batched_detection_on_cuda_matches_cpu(spotter, audio):
+    batch = torch.stack([audio, audio.flip(0)])  # (2, S)
+    on_cpu = Detector(spotter, batch_size=2, refractory_s=0.3).push_batch(batch)
+    on_cuda = Detector(spotter, batch_size=2, refractory_s=0.3, device="cuda").push_batch(batch.cuda())
+    spotter.cpu()  # the module-scoped spotter moved with the detector
+    assert [[(e.keyword, e.start_s) for e in s] for s in on_cuda] == [[(e.keyword, e.start_s) for e in s] for s in on_cpu]

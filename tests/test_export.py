@@ -25,6 +25,15 @@ def one_thread():
         yield
 
 
+@pytest.fixture(scope="module")
+def tiny_onnx(tmp_path_factory):
+    """The tiny spotter exported through the recipe's function, from a saved checkpoint."""
+    root = tmp_path_factory.mktemp("export")
+    tiny_spotter().save(root / "tiny.pt")
+    with single_thread():
+        return export(compose("export", [f"checkpoint={root / 'tiny.pt'}", f"output={root / 'out' / 'kws.onnx'}"]))
+
+
 def default_spotter() -> KeywordSpotter:
     """An untrained spotter with the default body of ``conf/train.yaml``."""
     cfg = compose("train", [])
@@ -32,10 +41,8 @@ def default_spotter() -> KeywordSpotter:
     return KeywordSpotter.from_config({**config, "labels": ["_silence_", "_unknown_", "yes", "no"]}).eval()
 
 
-@pytest.mark.parametrize("make", [tiny_spotter, default_spotter], ids=["tiny", "default"])
-def test_onnxruntime_matches_the_streaming_scanner(make, tmp_path):
-    spotter = make()
-    path = export_onnx(spotter, tmp_path / "step.onnx")
+def assert_parity(spotter: KeywordSpotter, path) -> None:
+    """Two 10 s streams in odd-sized chunks: onnxruntime rows == StreamingScanner rows."""
     audio = torch.stack([bursty_audio(SECONDS, seed=seed) for seed in range(2)])  # (2, S)
     expected = StreamingScanner(spotter, batch_size=2).push(audio).numpy()  # (2, N, K)
     streamer = OnnxStreamer(path, batch_size=2)
@@ -44,23 +51,24 @@ def test_onnxruntime_matches_the_streaming_scanner(make, tmp_path):
     np.testing.assert_allclose(got, expected, atol=PARITY, rtol=0)
 
 
-def test_exported_graph_names_its_state_and_documents_its_use(tmp_path):
+def test_onnxruntime_matches_the_streaming_scanner(tiny_onnx):
+    assert_parity(tiny_spotter(), tiny_onnx)
+
+
+def test_onnxruntime_matches_the_streaming_scanner_for_the_default_body(tmp_path):
+    spotter = default_spotter()
+    assert_parity(spotter, export_onnx(spotter, tmp_path / "step.onnx"))
+
+
+def test_exported_graph_names_its_state_and_documents_its_use(tiny_onnx):
     spotter = tiny_spotter()
-    model = onnx.load(export_onnx(spotter, tmp_path / "step.onnx"))
+    model = onnx.load(tiny_onnx)
     state = flatten_state(steady_state(spotter))
-    inputs = [i.name for i in model.graph.input]
-    outputs = [o.name for o in model.graph.output]
-    assert inputs == ["chunk", *(f"state_in.{name}" for name in state)]
-    assert outputs == ["posteriors", *(f"state_out.{name}" for name in state)]
+    assert [i.name for i in model.graph.input] == ["chunk", *(f"state_in.{name}" for name in state)]
+    assert [o.name for o in model.graph.output] == ["posteriors", *(f"state_out.{name}" for name in state)]
     chunk_dims = [d.dim_value or d.dim_param for d in model.graph.input[0].type.tensor_type.shape.dim]
     assert chunk_dims[1] == spotter.hop_samples and isinstance(chunk_dims[0], str)  # batch stays dynamic
     meta = {p.key: json.loads(p.value) for p in model.metadata_props}
     assert meta["labels"] == spotter.labels and meta["lag"] == lag_rows(spotter)
     assert meta["state"] == {name: [None, *value.shape[1:]] for name, value in state.items()}
-
-
-def test_export_recipe_function(tmp_path):
-    checkpoint = tmp_path / "tiny.pt"
-    tiny_spotter().save(checkpoint)
-    path = export(compose("export", [f"checkpoint={checkpoint}", f"output={tmp_path / 'out' / 'kws.onnx'}"]))
-    assert path.is_file() and not list(path.parent.glob(".*tmp"))
+    assert not list(tiny_onnx.parent.glob(".*tmp"))  # written atomically
