@@ -83,8 +83,8 @@ class Detector:
     front end (counted per stream in :attr:`bad_samples`). Only the windows that contain such samples
     score differently from clean audio, and the smoothed scores equal the clean ones again once the
     moving average has moved past those windows: every state is a finite buffer of recent frames, so
-    nothing poisons the rest of the stream. (An event
-    fired in the affected stretch does start a refractory period, as any event would.)
+    nothing poisons the rest of the stream. (An event fired in the affected stretch does start a
+    refractory period, as any event would; events agree again one refractory period later.)
 
     Args:
         spotter: The trained model; thresholds default to ``spotter.extra["thresholds"]`` when present.
