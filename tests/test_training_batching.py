@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 import torch
 
-from asr_cnn.training.batching import EpochBatchSampler, centre_crop, random_crop
+from asr_cnn.training.batching import EpochBatchSampler, EpochItems, centre_crop, random_crop
 
 
 def batches(sampler: EpochBatchSampler, epoch: int, start: int = 0) -> list[list[int]]:
+    """The indices of every batch, checking that each carries the epoch."""
     sampler.set_epoch(epoch, start)
-    return list(sampler)
+    pairs = list(sampler)
+    assert all(e == epoch for batch in pairs for e, _ in batch)
+    return [[index for _, index in batch] for batch in pairs]
 
 
 def test_order_depends_on_seed_and_epoch_only():
@@ -45,3 +48,20 @@ def test_crops():
     assert torch.equal(centre_crop(wave, 8)[0], torch.arange(6.0, 14.0))
     with pytest.raises(ValueError, match="window_samples=30"):
         centre_crop(wave, 30)
+
+
+def test_items_carry_their_epoch_to_the_dataset():
+    class Seen:
+        epoch = None
+
+        def set_epoch(self, epoch):
+            self.epoch = epoch
+
+        def __getitem__(self, index):
+            return self.epoch, index
+
+        def __len__(self):
+            return 3
+
+    items = EpochItems(Seen())
+    assert items[(4, 2)] == (4, 2) and len(items) == 3

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import torch
-from torch.utils.data import Sampler
+from torch.utils.data import Dataset, Sampler
 
 
 def derive_seed(*keys: int) -> int:
@@ -19,13 +19,35 @@ def derive_seed(*keys: int) -> int:
     return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1, dtype=np.uint64)[0] >> 1)
 
 
-class EpochBatchSampler(Sampler[list[int]]):
-    """Shuffled batches of indices for one process of ``world_size``, reproducible from (seed, epoch).
+class EpochItems(Dataset):
+    """A dataset addressed by ``(epoch, index)``, for datasets whose augmentation is seeded by the epoch.
+
+    The epoch travels with every index, so persistent DataLoader workers, which hold their own copy of
+    the dataset, augment for the right epoch without being restarted.
+
+    Args:
+        dataset: Has ``set_epoch(epoch)`` and ``__getitem__(index)``.
+    """
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: tuple[int, int]):
+        epoch, index = key
+        self.dataset.set_epoch(epoch)
+        return self.dataset[index]
+
+
+class EpochBatchSampler(Sampler[list[tuple[int, int]]]):
+    """Shuffled batches of ``(epoch, index)`` for one process of ``world_size``, reproducible from (seed, epoch).
 
     Every epoch is one permutation drawn from ``(seed, epoch)``, padded by wrapping around so it splits
-    evenly, then dealt out round-robin to the ranks (as ``DistributedSampler`` does). ``skip`` drops the
-    batches already trained on, so a resumed epoch continues where the killed one stopped without
-    reading those clips.
+    evenly, then dealt out round-robin to the ranks (as ``DistributedSampler`` does). Starting at a later
+    batch skips those already trained on, so a resumed epoch continues where the killed one stopped
+    without reading those clips. Pair it with :class:`EpochItems`.
 
     Args:
         n_items: Dataset length.
@@ -63,13 +85,13 @@ class EpochBatchSampler(Sampler[list[int]]):
         full, rest = divmod(self.per_rank(), self.batch_size)
         return full if self.drop_last or rest == 0 else full + 1
 
-    def __iter__(self) -> Iterator[list[int]]:
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
         generator = torch.Generator().manual_seed(derive_seed(self.seed, self.epoch))
         order = torch.randperm(self.n_items, generator=generator)
         padded = torch.cat([order, order[: self.per_rank() * self.world_size - self.n_items]])
         mine = padded[self.rank :: self.world_size].tolist()
         for batch in range(self.start, len(self)):
-            yield mine[batch * self.batch_size : (batch + 1) * self.batch_size]
+            yield [(self.epoch, index) for index in mine[batch * self.batch_size : (batch + 1) * self.batch_size]]
 
 
 def random_crop(wave: torch.Tensor, window: int, generator: torch.Generator) -> torch.Tensor:

@@ -1,0 +1,140 @@
+"""Evaluation: class scores for clips, metrics per split, and ``recipes/evaluate.py``'s library function."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig
+from torch.utils.data import DataLoader, Dataset
+
+from asr_cnn.audio import AudioError, load_audio
+from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.training.batching import centre_crop
+from asr_cnn.training.distributed import resolve_device
+from asr_cnn.training.metrics import accuracy, classification_report
+
+log = logging.getLogger(__name__)
+
+EVALUATION_NAME = "evaluation.json"
+
+
+@torch.no_grad()
+def predict(spotter: KeywordSpotter, dataset: Dataset, *, batch_size: int, device: torch.device | str = "cpu",
+            num_workers: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits of the centred window of every clip, in dataset order.
+
+    Returns:
+        ``(logits, targets)`` on the CPU.
+
+    Shape:
+        Output: logits (N, K), targets (N,).
+    """
+    spotter.eval()
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)
+    logits, targets = [], []
+    for wave, label in loader:
+        window = centre_crop(wave, spotter.window_samples).to(device)  # (B, W)
+        logits.append(spotter(window).squeeze(-1).float().cpu())  # (B, K, 1) -> (B, K): one window per clip
+        targets.append(label)
+    if not logits:
+        return torch.zeros(0, len(spotter.labels)), torch.zeros(0, dtype=torch.long)
+    return torch.cat(logits), torch.cat(targets).long()
+
+
+def evaluate_dataset(spotter: KeywordSpotter, dataset: Dataset, *, batch_size: int,
+                     device: torch.device | str = "cpu", num_workers: int = 0) -> dict:
+    """Accuracy overall, per class and per synthesis engine, and the confusion matrix of one split.
+
+    The engine of each clip comes from ``dataset.records`` when the corpus has a manifest.
+    """
+    logits, targets = predict(spotter, dataset, batch_size=batch_size, device=device, num_workers=num_workers)
+    records = getattr(dataset, "records", None)
+    engines = [str(r.engine) for r in records] if records and all(getattr(r, "engine", None) for r in records) else None
+    report = classification_report(logits.argmax(-1), targets, spotter.labels, engines)
+    if targets.numel():
+        report["loss"] = torch.nn.functional.cross_entropy(logits, targets).item()
+    return report
+
+
+def pad_or_crop(wave: torch.Tensor, samples: int) -> torch.Tensor:
+    """Centre a clip of any length in ``samples``: crop the middle, or zero-pad both sides evenly.
+
+    Shape:
+        wave: (S,). Output: (samples,).
+    """
+    if wave.shape[0] >= samples:
+        return centre_crop(wave[None], samples)[0]
+    missing = samples - wave.shape[0]
+    return torch.nn.functional.pad(wave, (missing // 2, missing - missing // 2))
+
+
+@torch.no_grad()
+def evaluate_audio_dir(spotter: KeywordSpotter, audio_dir: str | Path, *, device: torch.device | str = "cpu") -> dict:
+    """Classify every ``*.wav`` under a folder (its centred window); score those whose folder is a label.
+
+    A file in ``<audio_dir>/<label>/`` counts towards accuracy when ``<label>`` is one of the spotter's
+    labels (the Speech Commands layout); other files are only listed with their prediction. Unreadable
+    files are listed by path under ``errors``, never skipped silently.
+
+    Raises:
+        FileNotFoundError: ``audio_dir`` is not a folder or holds no WAV file.
+    """
+    audio_dir = Path(audio_dir)
+    paths = sorted(audio_dir.rglob("*.wav")) if audio_dir.is_dir() else []
+    if not paths:
+        raise FileNotFoundError(f"audio_dir={audio_dir}: not a folder with .wav files")
+    spotter.eval().to(device)
+    files, errors, predictions, targets = [], [], [], []
+    for path in paths:
+        try:
+            wave = load_audio(path, spotter.sample_rate)
+        except AudioError as err:
+            errors.append({"path": str(path), "error": str(err)})
+            continue
+        window = pad_or_crop(wave, spotter.window_samples)[None].to(device)  # (1, W)
+        posteriors = spotter(window)[0, :, 0].softmax(-1).cpu()  # (K,)
+        best = int(posteriors.argmax())
+        label = path.parent.name if path.parent != audio_dir else None
+        files.append({"path": str(path), "predicted": spotter.labels[best], "score": float(posteriors[best]),
+                      "label": label})
+        if label in spotter.labels:
+            predictions.append(best)
+            targets.append(spotter.labels.index(label))
+    scored = accuracy(torch.tensor(predictions), torch.tensor(targets))
+    return {"accuracy": scored, "n_scored": len(targets), "files": files, "errors": errors}
+
+
+def evaluate(cfg: DictConfig) -> dict:
+    """Evaluate a checkpoint on corpus splits or a folder of audio (``recipes/evaluate.py``).
+
+    Reads ``cfg.checkpoint``, then either ``cfg.audio_dir`` or ``cfg.split`` (one name or a list) of the
+    corpus at ``cfg.data.root``; writes ``evaluation.json`` into ``cfg.run_dir`` and logs the accuracies.
+
+    Returns:
+        ``{"checkpoint", "splits": {name: report}}`` or ``{"checkpoint", "audio_dir": report}``.
+    """
+    from asr_cnn.data import SpeechCommands  # the corpus package is optional for loading checkpoints
+
+    device = resolve_device(cfg.device)
+    spotter = KeywordSpotter.load(cfg.checkpoint, map_location=device)
+    result: dict = {"checkpoint": str(cfg.checkpoint)}
+    if cfg.get("audio_dir"):
+        result["audio_dir"] = evaluate_audio_dir(spotter, cfg.audio_dir, device=device)
+        log.info("%s: accuracy %s on %d labelled files, %d unreadable", cfg.audio_dir,
+                 result["audio_dir"]["accuracy"], result["audio_dir"]["n_scored"], len(result["audio_dir"]["errors"]))
+    else:
+        splits = [cfg.split] if isinstance(cfg.split, str) else list(cfg.split)
+        result["splits"] = {}
+        for split in splits:
+            dataset = SpeechCommands(cfg.data.root, split, spotter.labels)
+            report = evaluate_dataset(spotter, dataset, batch_size=cfg.batch_size, device=device,
+                                      num_workers=cfg.num_workers)
+            result["splits"][split] = report
+            log.info("%s: accuracy %.4f on %d clips", split, report["accuracy"] or float("nan"), report["n"])
+    run_dir = Path(cfg.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / EVALUATION_NAME).write_text(json.dumps(result, indent=2))
+    return result

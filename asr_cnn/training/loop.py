@@ -1,0 +1,248 @@
+"""The training loop: ``recipes/train.py``'s library function.
+
+One function, :func:`train`, runs on one CPU, one GPU, or under ``torchrun`` on many (DDP; rank 0
+writes every file). It resumes from ``<run_dir>/last.ckpt`` when that exists, and a resumed run on CPU
+ends with exactly the weights of an uninterrupted one: the batch order and crops are functions of
+(seed, epoch, step) and every random state is checkpointed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
+
+from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.summary import format_summary, summarize
+from asr_cnn.training import distributed
+from asr_cnn.training.batching import EpochBatchSampler, EpochItems, derive_seed, random_crop
+from asr_cnn.training.checkpointing import RESUME_NAME, load_resume, save_resume
+from asr_cnn.training.evaluate import evaluate_dataset
+from asr_cnn.training.forward import TrainingForward
+from asr_cnn.training.outputs import MODEL_NAME, SUMMARY_NAME, write_run_outputs
+
+log = logging.getLogger(__name__)
+
+TENSORBOARD_DIR = "tensorboard"
+MIXED_PRECISION = "16-mixed"
+
+
+def configure_cpu(threads: int | None, ctx: distributed.DistContext) -> int:
+    """Torch threads for this process (given, or this node's cores shared among its processes).
+
+    Also flushes denormal floats to zero: late in a run, with a small learning rate, optimiser
+    moments shrink into the denormal range, where x86 arithmetic is many times slower.
+    """
+    if threads is None:
+        threads = max(1, (os.cpu_count() or 1) // ctx.local_world_size)
+    torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)
+    return threads
+
+
+def spec_augment(cfg: DictConfig) -> nn.Module | None:
+    """SpecAugment from ``data.augment.spec``, or ``None`` when the config has none."""
+    from asr_cnn.data import SpecAugment
+
+    spec = (cfg.data.get("augment") or {}).get("spec")
+    return SpecAugment(**spec) if spec else None
+
+
+def build_datasets(cfg: DictConfig, labels: list[str], ctx: distributed.DistContext) -> tuple[Dataset, Dataset]:
+    """Build the corpus (rank 0; a no-op when already built) and open its train and validation splits.
+
+    Training clips are augmented by ``data.augment`` (noise from the corpus's background-noise folder),
+    seeded per (seed, epoch, clip).
+    """
+    from asr_cnn.data import SpeechCommands, WaveAugment, build_corpus
+    from asr_cnn.data.background import NOISE_DIR
+
+    if ctx.is_main:
+        build_corpus(cfg.data)
+    distributed.barrier(ctx)
+    root = Path(cfg.data.root)
+    augment = None
+    if cfg.data.get("augment"):
+        augment = WaveAugment.from_config(cfg.data.augment, root / NOISE_DIR, seed=cfg.trainer.seed)
+    train_set = SpeechCommands(root, "train", labels, augment=augment, seed=cfg.trainer.seed)
+    return train_set, SpeechCommands(root, "validation", labels)
+
+
+def train(cfg: DictConfig) -> dict:
+    """Train the spotter that ``cfg`` describes and write the run directory ``cfg.run_dir``.
+
+    Args:
+        cfg: A composed ``conf/train.yaml``.
+
+    Returns:
+        ``{"run_dir", "model", "metrics"}`` on rank 0 (paths and the ``metrics.json`` content); on the
+        other ranks ``{"run_dir"}``.
+    """
+    ctx = distributed.setup(cfg.trainer.device)
+    try:
+        return _train(cfg, ctx)
+    finally:
+        distributed.cleanup(ctx)
+
+
+@dataclass
+class Run:
+    """Everything one training process works with (the loop's arguments, gathered)."""
+
+    cfg: DictConfig
+    ctx: distributed.DistContext
+    spotter: KeywordSpotter
+    forward: nn.Module
+    loader: DataLoader
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    scaler: torch.amp.GradScaler
+    loss_fn: nn.Module
+    run_dir: Path
+    writer: SummaryWriter | None = None
+    history: list[dict] = field(default_factory=list)
+
+    def save_resume(self, progress: dict) -> None:
+        save_resume(self.run_dir / RESUME_NAME, model=self.spotter, optimizer=self.optimizer,
+                    scheduler=self.scheduler, scaler=self.scaler, progress=progress, history=self.history)
+
+
+def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
+    trainer = cfg.trainer
+    configure_cpu(trainer.threads, ctx)
+    torch.manual_seed(trainer.seed)  # the same initial weights on every rank
+    spotter = KeywordSpotter.from_config(cfg).to(ctx.device)
+    train_set, val_set = build_datasets(cfg, spotter.labels, ctx)
+    forward: nn.Module = TrainingForward(spotter, spec_augment(cfg)).to(ctx.device)
+    if ctx.distributed:
+        forward = DistributedDataParallel(forward, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
+    optimizer = instantiate(cfg.optimizer)(params=spotter.parameters())
+    sampler = EpochBatchSampler(len(train_set), trainer.batch_size, trainer.seed, ctx.rank, ctx.world_size)
+    run = Run(cfg, ctx, spotter, forward,
+              loader=DataLoader(EpochItems(train_set), batch_sampler=sampler, num_workers=trainer.num_workers,
+                                persistent_workers=trainer.num_workers > 0, pin_memory=ctx.device.type == "cuda",
+                                generator=torch.Generator().manual_seed(derive_seed(trainer.seed, ctx.rank))),
+              optimizer=optimizer, scheduler=instantiate(cfg.scheduler)(optimizer=optimizer),
+              scaler=torch.amp.GradScaler(ctx.device.type,
+                                          enabled=trainer.precision == MIXED_PRECISION and ctx.device.type == "cuda"),
+              loss_fn=nn.CrossEntropyLoss(label_smoothing=trainer.label_smoothing), run_dir=Path(cfg.run_dir))
+
+    progress = new_epoch(0, 0)
+    resume_path = run.run_dir / RESUME_NAME
+    if trainer.resume and resume_path.is_file():
+        progress, run.history = load_resume(resume_path, model=spotter, optimizer=run.optimizer,
+                                            scheduler=run.scheduler, scaler=run.scaler)
+        log.info("resumed from %s at epoch %d, step %d", resume_path, progress["epoch"], progress["step"])
+    else:
+        torch.manual_seed(derive_seed(trainer.seed, ctx.rank))  # dropout and masks differ between ranks
+    if ctx.is_main:
+        run.run_dir.mkdir(parents=True, exist_ok=True)
+        summary = format_summary(summarize(spotter))
+        (run.run_dir / SUMMARY_NAME).write_text(summary + "\n")
+        log.info("model summary:\n%s", summary)
+        run.writer = SummaryWriter(str(run.run_dir / TENSORBOARD_DIR))
+
+    for epoch in range(progress["epoch"], trainer.max_epochs):
+        sampler.set_epoch(epoch, progress["batch_in_epoch"])
+        progress = train_epoch(run, progress, epoch)
+        row = {"epoch": epoch + 1, "lr": run.optimizer.param_groups[0]["lr"], **epoch_stats(ctx, progress),
+               "seconds": progress["seconds"]}
+        run.scheduler.step()
+        progress = new_epoch(epoch + 1, progress["step"])
+        if ctx.is_main:
+            val = evaluate_dataset(spotter, val_set, batch_size=trainer.eval_batch_size, device=ctx.device)
+            row.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
+            run.history.append(row)
+            for key, value in row.items():
+                if key != "epoch":
+                    run.writer.add_scalar(f"epoch/{key}", value, epoch + 1)
+            log.info("epoch %d: %s", epoch + 1, ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"))
+            run.save_resume(progress)
+        distributed.barrier(ctx)
+
+    result: dict = {"run_dir": str(run.run_dir)}
+    if ctx.is_main:
+        run.writer.close()
+        spotter.eval()
+        spotter.save(run.run_dir / MODEL_NAME)
+        metrics = write_run_outputs(cfg, spotter, run.history, run.run_dir, device=ctx.device)
+        result.update(model=str(run.run_dir / MODEL_NAME), metrics=metrics)
+    distributed.barrier(ctx)
+    return result
+
+
+def new_epoch(epoch: int, step: int) -> dict:
+    """Progress at the start of an epoch: position, and zeroed running statistics and wall time."""
+    return {"epoch": epoch, "step": step, "batch_in_epoch": 0, "loss_sum": 0.0, "correct": 0, "seen": 0,
+            "seconds": 0.0}
+
+
+def train_epoch(run: Run, progress: dict, epoch: int) -> dict:
+    """One pass over this rank's batches, from ``progress["batch_in_epoch"]`` on.
+
+    Returns:
+        The updated progress: global step, batches done, this epoch's running loss, accuracy and seconds.
+    """
+    trainer, ctx, spotter = run.cfg.trainer, run.ctx, run.spotter
+    run.forward.train()
+    progress = dict(progress)
+    show = ctx.is_main and trainer.progress_bar
+    bar = tqdm(run.loader, total=len(run.loader.batch_sampler), initial=progress["batch_in_epoch"], unit="batch",
+               desc=f"epoch {epoch + 1}/{trainer.max_epochs}", disable=not show, dynamic_ncols=True, leave=False)
+    tick, seen_since = time.perf_counter(), 0
+    started = tick - progress["seconds"]  # this epoch's wall time includes what ran before a resume
+    for wave, label in bar:
+        crops = torch.Generator().manual_seed(derive_seed(trainer.seed, ctx.rank, progress["step"]))
+        wave = random_crop(wave, spotter.window_samples, crops).to(ctx.device, non_blocking=True)  # (B, W)
+        label = label.to(ctx.device, non_blocking=True)
+        with torch.autocast(device_type=ctx.device.type, dtype=torch.float16, enabled=run.scaler.is_enabled()):
+            logits = run.forward(wave)  # (B, K)
+            loss = run.loss_fn(logits.float(), label)
+        run.optimizer.zero_grad(set_to_none=True)
+        run.scaler.scale(loss).backward()
+        if trainer.grad_clip:
+            run.scaler.unscale_(run.optimizer)
+            nn.utils.clip_grad_norm_(spotter.parameters(), trainer.grad_clip)
+        run.scaler.step(run.optimizer)
+        run.scaler.update()
+
+        batch, loss_value = label.shape[0], loss.item()
+        progress["step"] += 1
+        progress["batch_in_epoch"] += 1
+        progress["loss_sum"] += loss_value * batch
+        progress["correct"] += int((logits.argmax(-1) == label).sum())
+        progress["seen"] += batch
+        seen_since += batch * ctx.world_size
+        if run.writer is not None:
+            run.writer.add_scalar("step/loss", loss_value, progress["step"])
+        if show:
+            bar.set_postfix(loss=f"{progress['loss_sum'] / progress['seen']:.3f}",
+                            acc=f"{progress['correct'] / progress['seen']:.3f}",
+                            samples_s=f"{seen_since / (time.perf_counter() - tick):.0f}")
+        every = trainer.checkpoint_every_n_steps
+        if every and progress["step"] % every == 0 and ctx.is_main:
+            progress["seconds"] = time.perf_counter() - started
+            run.save_resume(progress)
+    bar.close()
+    progress["seconds"] = time.perf_counter() - started
+    return progress
+
+
+def epoch_stats(ctx: distributed.DistContext, progress: dict) -> dict[str, float]:
+    """Training loss and accuracy of the epoch, summed over all ranks."""
+    totals = distributed.all_reduce_sum(ctx, torch.tensor(
+        [progress["loss_sum"], progress["correct"], progress["seen"]], dtype=torch.float64, device=ctx.device))
+    loss_sum, correct, seen = totals.tolist()
+    return {"train_loss": loss_sum / max(seen, 1), "train_accuracy": correct / max(seen, 1)}
