@@ -13,9 +13,15 @@ from hydra import initialize_config_dir
 from omegaconf import DictConfig
 
 from asr_cnn import KeywordSpotter
+from asr_cnn.audio import load_audio
+from asr_cnn.data.labels import label_folder
+from asr_cnn.streaming import scan
 
 TINY_LABELS = ["_silence_", "_unknown_", "yes", "no"]
 LOGIT_GAIN = 3.0  # sharpens an untrained head so its posteriors swing across thresholds
+
+CLIPS_PER_KEYWORD = 4  # corpus clips tried per keyword when looking for the clearest one
+MIN_MARGIN = 1e-3  # keyword score above silence below which a live test could not tell them apart
 
 TINY_CONFIG = {
     "frontend": {"_target_": "asr_cnn.frontend.LogMel"},
@@ -72,3 +78,29 @@ def compose(config_name: str, overrides: list[str]) -> DictConfig:
     """A recipe's config as Hydra composes it, without running the recipe."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return compose_config(config_name, overrides=overrides)
+
+
+def keyword_clip(corpus: Path, spotter: KeywordSpotter, silence_s: float = 0.5) -> tuple[torch.Tensor, str, dict]:
+    """A keyword recording from the corpus between silences, the keyword it shows, and thresholds for it.
+
+    Whatever the quality of the (quickly trained) checkpoint, the threshold sits halfway between the
+    keyword's best score on silence and on the clip, and every other keyword's threshold is 1: offline,
+    this clip fires that keyword and silence fires nothing, so a live path must do the same.
+
+    Shape:
+        Output clip: (S,).
+    """
+    silence = torch.zeros(round(silence_s * spotter.sample_rate))
+    quiet = scan(spotter, torch.zeros(3 * spotter.window_samples))[0].amax(0)  # (K,) best score on silence
+    best = None
+    keywords = [label for label in spotter.labels if not label.startswith("_")]
+    for keyword in keywords:
+        k = spotter.labels.index(keyword)
+        for path in sorted((corpus / label_folder(keyword)).glob("*.wav"))[:CLIPS_PER_KEYWORD]:
+            clip = torch.cat([silence, load_audio(path), 2 * silence])
+            margin = float(scan(spotter, clip)[0, :, k].max() - quiet[k])
+            if best is None or margin > best[0]:
+                best = (margin, clip, keyword, float(quiet[k]) + margin / 2)
+    margin, clip, keyword, threshold = best
+    assert margin > MIN_MARGIN, f"the checkpoint scores no keyword clip above silence (margin {margin})"
+    return clip, keyword, {other: 1.0 for other in keywords} | {keyword: threshold}

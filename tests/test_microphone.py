@@ -1,5 +1,5 @@
-"""Microphone: a missing PortAudio is named, overflows are reported, Ctrl-C is clean, and real audio
-injected into a private PulseAudio daemon reaches the detector."""
+"""Microphone: a missing PortAudio is named, overflows are reported, Ctrl-C is clean, and a keyword
+played into a private PulseAudio daemon's virtual microphone comes out as an event."""
 
 from __future__ import annotations
 
@@ -17,18 +17,17 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import torch
-from detect_support import single_thread, tiny_spotter
+from detect_support import keyword_clip, single_thread, tiny_spotter
 from pulse import PrivatePulse, skip_unless_available
 
-from asr_cnn.audio import save_audio
+from asr_cnn import KeywordSpotter
+from asr_cnn.audio import load_audio, save_audio
 from asr_cnn.detect import Detector
 from asr_cnn.detect import microphone
 from asr_cnn.detect.microphone import MicrophoneError, import_sounddevice, stream_microphone
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_RATE = 16_000
-BURST_PEAK = 0.5
 STARTUP_TIMEOUT_S = 60.0  # the recipe imports torch and hydra before it listens
 
 
@@ -96,34 +95,34 @@ def pulse(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def burst(tmp_path_factory) -> Path:
-    """0.3 s of silence, then a 1 s noise burst peaking at BURST_PEAK, then silence."""
-    noise = torch.randn(SAMPLE_RATE, generator=torch.Generator().manual_seed(0))
-    noise = noise / noise.abs().max() * BURST_PEAK
-    path = tmp_path_factory.mktemp("wav") / "burst.wav"
-    save_audio(path, torch.cat([torch.zeros(SAMPLE_RATE * 3 // 10), noise, torch.zeros(SAMPLE_RATE // 2)]))
-    return path
+def keyword(tiny_corpus, tiny_checkpoint, tmp_path_factory):
+    """A keyword recording between silences as a WAV, the keyword, and thresholds that fire on it alone."""
+    clip, word, thresholds = keyword_clip(tiny_corpus, KeywordSpotter.load(tiny_checkpoint))
+    path = tmp_path_factory.mktemp("wav") / f"{word}.wav"
+    save_audio(path, clip)
+    return SimpleNamespace(path=path, word=word, thresholds=thresholds, seconds=clip.shape[-1] / SAMPLE_RATE,
+                           peak=float(load_audio(path).abs().max()))
 
 
 @pytest.mark.microphone
-def test_injected_audio_reaches_the_detector(pulse, burst, monkeypatch):
+def test_a_keyword_played_into_the_virtual_microphone_fires(pulse, keyword, tiny_checkpoint, monkeypatch):
     pulse.use_in_this_process(monkeypatch)
-    detector = Detector(tiny_spotter())
-    stats = stream_microphone(detector, device="pulse", seconds=2.5, out=io.StringIO(), err=io.StringIO(),
-                              on_open=lambda: pulse.play(burst))
-    assert stats.seconds > 1.5
-    assert stats.peak == pytest.approx(BURST_PEAK, abs=0.05)  # the burst came through, at its level
-    assert detector.rows > 0  # and the scanner scored windows of it
+    detector = Detector(KeywordSpotter.load(tiny_checkpoint), thresholds=keyword.thresholds, smoothing_s=0.0)
+    out = io.StringIO()
+    stats = stream_microphone(detector, device="pulse", seconds=keyword.seconds + 1.5, out=out, err=io.StringIO(),
+                              on_open=lambda: pulse.play(keyword.path))
+    assert stats.peak == pytest.approx(keyword.peak, abs=0.01)  # the recording came through at its level
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [event["keyword"] for event in events] == [keyword.word]  # fired once, on the keyword only
 
 
 @pytest.mark.microphone
-def test_listen_recipe_prints_events_and_exits_cleanly_on_sigint(pulse, burst, tmp_path):
-    checkpoint = tmp_path / "tiny.pt"
-    tiny_spotter().save(checkpoint)
+def test_listen_recipe_prints_the_event_and_exits_cleanly_on_sigint(pulse, keyword, tiny_checkpoint, tmp_path):
+    thresholds = [f"+detector.thresholds.{word}={value}" for word, value in keyword.thresholds.items()]
     env = {**pulse.env, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])}
     process = subprocess.Popen(
-        [sys.executable, "recipes/listen.py", f"checkpoint={checkpoint}", "input_device=pulse",
-         "detector.threshold=0.0", f"hydra.run.dir={tmp_path / 'run'}"],
+        [sys.executable, "recipes/listen.py", f"checkpoint={tiny_checkpoint}", "input_device=pulse",
+         *thresholds, "detector.smoothing_s=0", f"hydra.run.dir={tmp_path / 'run'}"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -131,8 +130,8 @@ def test_listen_recipe_prints_events_and_exits_cleanly_on_sigint(pulse, burst, t
             if line.startswith("listening on 'pulse'") or time.monotonic() > deadline:
                 break
         assert line.startswith("listening on 'pulse' at 16000 Hz"), line
-        pulse.play(burst).wait()
-        time.sleep(0.5)
+        pulse.play(keyword.path).wait()
+        time.sleep(1.0)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=STARTUP_TIMEOUT_S)
     finally:
@@ -140,5 +139,4 @@ def test_listen_recipe_prints_events_and_exits_cleanly_on_sigint(pulse, burst, t
             process.kill()
     assert process.returncode == 0, err
     assert "stopped after" in err and "Traceback" not in err
-    events = [json.loads(line) for line in out.splitlines()]
-    assert events and all(event["keyword"] in ("yes", "no") for event in events)  # threshold 0 fires each second
+    assert [json.loads(line)["keyword"] for line in out.splitlines()] == [keyword.word]
