@@ -91,3 +91,19 @@ def test_evaluate_streams_reports_plots_and_writes_the_threshold(streams, tmp_pa
     again = evaluate_streams(compose("evaluate_stream", [f"checkpoint={checkpoint}", f"streams={streams}",
                                                         f"output_dir={out}"]))
     assert again["detector_thresholds"]["false_alarms"] == target["false_alarms"]
+
+
+def test_evaluate_the_tiny_checkpoint_on_the_tiny_corpus_stream(tiny_corpus, tiny_checkpoint, tmp_path):
+    """End to end on the corpus's own long stream: every labelled keyword is counted as a hit or a miss."""
+    checkpoint = tmp_path / "model.pt"
+    checkpoint.write_bytes(tiny_checkpoint.read_bytes())  # the shared checkpoint stays untouched
+    streams = tiny_corpus / "streams"
+    labels = sum(len(json.loads(path.read_text())) for path in streams.glob("*.json"))
+    metrics = evaluate_streams(compose("evaluate_stream", [
+        f"checkpoint={checkpoint}", f"streams={streams}", f"output_dir={tmp_path / 'eval'}",
+        "target_fa_per_hour=1000000", "write_threshold=true"]))
+    assert labels > 0
+    for point in metrics["det"]:
+        assert point["hits"] + point["misses"] == labels
+    assert metrics["det"][0]["misses"] <= metrics["det"][-1]["misses"]  # a higher threshold never hits more
+    assert KeywordSpotter.load(checkpoint).extra["thresholds"]
