@@ -209,3 +209,14 @@ def test_unwritable_or_foreign_root_is_named(tmp_path):
 def test_build_streams_needs_a_corpus(tmp_path):
     with pytest.raises(CorpusError, match="build the corpus first"):
         build_streams(tiny_config(tmp_path / "none"))
+
+
+def test_changed_config_reuses_clips_and_drops_stale_files(tmp_path):
+    first = build_corpus(tiny_config(tmp_path / "c", *ESPEAK_ONLY))
+    old = {r.path for r in first.records()}
+    second = build_corpus(tiny_config(tmp_path / "c", "data.keywords=[yes,no]", "data.streams.count=0", *ESPEAK_ONLY))
+    assert not second.streams and not list((second.root / "streams").glob("*"))
+    kept = {r.path for r in second.records()}
+    # Only unknown words drawn as near-misses of other keywords change; every other clip is reused.
+    assert second.made < 0.1 * len(kept) and second.reused == len(kept & old)
+    assert not (second.root / "stop").exists() and not any(p.exists() for p in old - kept)

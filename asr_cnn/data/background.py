@@ -27,6 +27,9 @@ NOISE_DIR = "_background_noise_"
 NOISE_FILES = {"white": "white_noise.wav", "pink": "pink_noise.wav", "brown": "brown_noise.wav", "babble": "babble.wav"}
 """Noise kind -> file name in ``_background_noise_`` (the coloured ones named as in Speech Commands)."""
 
+SILENCE_KINDS = ("white", "pink", "brown")
+"""Noise kinds silence clips are cut from: not babble, which is speech and would blur silence with unknown."""
+
 NOISE_RMS_DB = -20.0
 """RMS level of the noise files; users rescale them (SNR, silence level)."""
 

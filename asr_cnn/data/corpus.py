@@ -20,15 +20,15 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from asr_cnn.data.background import (NOISE_DIR, NOISE_FILES, babble_jobs, make_noises, noise_key, read_noises,
-                                     render_silence, write_noises)
+from asr_cnn.data.background import (NOISE_DIR, NOISE_FILES, SILENCE_KINDS, babble_jobs, make_noises, noise_key,
+                                     read_noises, render_silence, write_noises)
 from asr_cnn.data.cache import digest, read_stamp, write_stamp
 from asr_cnn.data.config import CorpusConfig, CorpusError, EngineSpec, corpus_config
 from asr_cnn.data.engines import EngineUnavailable, Unpronounceable, engine_class, make_engine
 from asr_cnn.data.engines.espeak import EspeakEngine
 from asr_cnn.data.manifest import MANIFEST_FILE, SPLIT_LISTS, Record, read_manifest, write_manifest
 from asr_cnn.data.plan import CLIP_FORMAT, assign_splits, plan_silence, plan_speech
-from asr_cnn.data.streams import STREAM_DIR, write_streams
+from asr_cnn.data.streams import STREAM_DIR, STREAM_FORMAT, write_streams
 from asr_cnn.data.synthesis import MADE, NO_AUDIO, Outcome, render_clips, speak
 from asr_cnn.data.vocabulary import build_vocabulary
 
@@ -80,15 +80,16 @@ def build_corpus(cfg_data: DictConfig | Mapping[str, Any]) -> BuildReport:
     """
     start = time.monotonic()
     config = corpus_config(cfg_data)
-    root = _writable(config.root)
+    root = config.root.absolute()
     specs, missing = _usable_engines(config)
     versions = {s.name: engine_class(s.name).version() for s in specs}
-    key = digest(config.content(), versions, sorted(missing), CLIP_FORMAT)
+    key = digest(config.content(), versions, sorted(missing), CLIP_FORMAT, STREAM_FORMAT)
     stamp = read_stamp(root)
     if stamp.get("key") == key and _complete(root, stamp):
         log.info("corpus %s is up to date (%s)", root, MANIFEST_FILE)
         return BuildReport(root, True, reused=len(read_manifest(root)), missing_engines=missing,
                            streams=[root / p for p in stamp["streams"]], seconds=time.monotonic() - start)
+    _writable(root)
     if not stamp and any(root.iterdir()):
         raise CorpusError(f"{root} is not empty and was not built by asr_cnn; choose another data.root "
                           "(a corpus is only ever written into its own folder)")
@@ -120,14 +121,14 @@ def build_corpus(cfg_data: DictConfig | Mapping[str, Any]) -> BuildReport:
                                                                                 for k, v in voices.items()))
     outcomes = render_clips(speech, options, root, config.workers)
     _check_keywords(config, outcomes)
-    silence = plan_silence(config, [o.job for o in outcomes if o.ok], list(NOISE_FILES), nkey)
+    silence = plan_silence(config, [o.job for o in outcomes if o.ok], SILENCE_KINDS, nkey)
     outcomes += render_silence(silence, noises, root)
 
     kept = [o.job.record(root) for o in outcomes if o.ok]
     write_manifest(root, kept)
     _write_split_lists(root, kept)
     _prune(root, {r.path for r in kept})
-    streams = write_streams(config, kept) if config.streams.count else []
+    streams = write_streams(config, kept)
     write_stamp(root, {"key": key, "noise_key": nkey, "versions": versions, "missing_engines": missing,
                        "streams": [str(p.relative_to(root)) for p in streams]})
     report = BuildReport(root, False, made=sum(o.status == MADE for o in outcomes),
@@ -155,9 +156,8 @@ def summarize(records: Sequence[Record]) -> str:
     return "\n".join(lines)
 
 
-def _writable(root: Path) -> Path:
-    """``root`` made absolute and created, after proving a file can be written there."""
-    root = root.absolute()
+def _writable(root: Path) -> None:
+    """Create ``root`` and prove a file can be written there."""
     try:
         root.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=root, prefix=".write_probe.")
@@ -165,7 +165,6 @@ def _writable(root: Path) -> Path:
         os.unlink(probe)
     except OSError as err:
         raise CorpusError(f"cannot write the corpus to {root}: {err.strerror or err}") from err
-    return root
 
 
 def _usable_engines(config: CorpusConfig) -> tuple[list[EngineSpec], dict[str, str]]:
@@ -179,7 +178,8 @@ def _usable_engines(config: CorpusConfig) -> tuple[list[EngineSpec], dict[str, s
             raise EngineUnavailable(f"required engine {spec.name!r} cannot run: {problem}")
         else:
             missing[spec.name] = problem
-            log.warning("optional engine %s left out: %s", spec.name, problem)
+    if missing:
+        log.warning("optional engines left out: %s", "; ".join(f"{k}: {v}" for k, v in missing.items()))
     return usable, missing
 
 
@@ -217,7 +217,7 @@ def _write_split_lists(root: Path, records: Sequence[Record]) -> None:
 
 
 def _prune(root: Path, keep: set[Path]) -> None:
-    """Delete clip files of earlier builds that this manifest no longer lists (only our own names)."""
+    """Delete clip files of earlier builds that this manifest no longer lists (only names we make)."""
     for folder in root.iterdir():
         if folder.is_dir() and folder.name not in (NOISE_DIR, STREAM_DIR):
             for clip in folder.glob("*_nohash_*.wav"):

@@ -18,7 +18,7 @@ from asr_cnn.data.labels import SILENCE, UNKNOWN, label_folder
 from asr_cnn.data.manifest import Record
 from asr_cnn.data.vocabulary import Vocabulary
 
-CLIP_FORMAT = 1
+CLIP_FORMAT = 2
 """Version of how clips are cut (trimming, placement, level); part of every clip's hash."""
 
 NOISE_ENGINE = "noise"

@@ -28,6 +28,8 @@ from asr_cnn.data.labels import UNKNOWN
 from asr_cnn.data.manifest import MANIFEST_FILE, Record, read_manifest
 
 STREAM_DIR = "streams"
+STREAM_FORMAT = 2
+"""Version of how streams are composed; part of the corpus's cache key."""
 STREAM_SPLITS = ("test", HELD_OUT_SPLIT)
 """Splits whose voices speak in streams (never heard in training)."""
 
@@ -73,7 +75,14 @@ def build_streams(cfg_data: DictConfig | Mapping[str, Any]) -> list[Path]:
 
 
 def write_streams(config: CorpusConfig, records: Sequence[Record]) -> list[Path]:
-    """Write the streams of ``config`` from the held-out clips among ``records``."""
+    """Write the streams of ``config`` from the held-out clips among ``records``; remove older ones."""
+    folder = config.root / STREAM_DIR
+    paths = [folder / f"stream_{index:03d}.wav" for index in range(config.streams.count)]
+    for stale in folder.glob("stream_*"):
+        if stale.with_suffix(".wav") not in paths:
+            stale.unlink()
+    if not paths:
+        return []
     held = sorted((r for r in records if r.split in STREAM_SPLITS), key=lambda r: r.path)  # order fixes choices
     keywords = [r for r in held if r.label in config.keywords]
     unknown = [r for r in held if r.label == UNKNOWN]
@@ -81,17 +90,10 @@ def write_streams(config: CorpusConfig, records: Sequence[Record]) -> list[Path]
         raise CorpusError(f"{config.root}: no keyword clip in splits {STREAM_SPLITS} to put in streams")
     noises = read_noises(config.root)
     speech = _SpeechCache()
-    folder = config.root / STREAM_DIR
-    paths = []
-    for index in range(config.streams.count):
+    for index, path in enumerate(paths):
         wave, events = _stream(config, index, keywords, unknown, noises, speech)
-        path = folder / f"stream_{index:03d}.wav"
         save_audio(path, wave)
         path.with_suffix(".json").write_text(json.dumps(events, indent=1), encoding="utf-8")
-        paths.append(path)
-    for stale in folder.glob("stream_*"):
-        if stale.with_suffix(".wav") not in paths:
-            stale.unlink()
     return paths
 
 
@@ -129,15 +131,16 @@ def _stream(config: CorpusConfig, index: int, keywords: Sequence[Record], unknow
     next_keyword = rng.uniform(*KEYWORD_SPACING) * period
     cursor, after_keyword, events = 0, False, []
     while True:
-        is_keyword = cursor >= next_keyword
         gap = int(rng.uniform(*spec.gap_s) * SAMPLE_RATE)
-        start = cursor + (max(gap, margin) if is_keyword or after_keyword else gap)
+        start = cursor + (max(gap, margin) if after_keyword else gap)
+        kind = rng.choices(list(NEGATIVES), weights=list(NEGATIVES.values()))[0]
+        piece = _negative(kind, unknown, noises, rng, speech)
+        # A negative that would run into the keyword's time gives way to it, so keywords keep their rate.
+        is_keyword = start + piece.shape[0] + margin > next_keyword
         if is_keyword:
+            start = max(int(next_keyword), cursor + margin)
             record = rng.choice(keywords)
             piece = speech(record)
-        else:
-            kind = rng.choices(list(NEGATIVES), weights=list(NEGATIVES.values()))[0]
-            piece = _negative(kind, unknown, noises, rng, speech)
         if start + piece.shape[0] + margin > total:
             break
         wave[start:start + piece.shape[0]] += piece
