@@ -135,7 +135,7 @@ def test_streams_starting_at_different_times(audio, reset_at, chunk):
     spotter = tiny_spotter()
     scanner = StreamingScanner(spotter, batch_size=2)
     rows = [scanner.push(audio[:, :reset_at])]
-    scanner.reset([1])  # stream 1 starts again here; stream 0 carries on
+    scanner.reset([1])  # called outside inference mode on state that push made inside it  # stream 1 starts again here; stream 0 carries on
     for start in range(reset_at, audio.shape[-1], chunk):
         rows.append(scanner.push(audio[:, start:start + chunk]))
     out = torch.cat(rows, dim=1)

@@ -39,6 +39,7 @@ class StreamingScanner:
     def labels(self) -> list[str]:
         return self.spotter.labels
 
+    @torch.inference_mode()  # push makes the state in inference mode; only inference mode may update it
     def reset(self, streams: list[int] | torch.Tensor | None = None) -> None:
         """Start some streams (default: all) afresh.
 
