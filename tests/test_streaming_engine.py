@@ -218,3 +218,19 @@ def test_layer_that_skips_frames_refuses_to_stream():
     layer = ValidConv1d(1, 1, kernel_size=2, stride=3)
     with pytest.raises(ValueError, match="stride 3 exceeds the receptive field of 2"):
         layer.streaming_forward(torch.zeros(1, 1, 10), layer.init_state(1))
+
+
+def test_repeated_partial_resets_between_pushes(audio):
+    spotter = tiny_spotter()
+    scanner = StreamingScanner(spotter, batch_size=2)
+    rows = [scanner.push(audio[:, :3001])]
+    scanner.reset([0])
+    rows.append(scanner.push(audio[:, 3001:9002]))
+    scanner.reset([0])  # the carry now comes from push (inference mode); resetting must still work
+    rows.append(scanner.push(audio[:, 9002:]))
+    out = torch.cat(rows, dim=1)
+    torch.testing.assert_close(out[1], naive_scan(spotter, audio[1])[0], **TOL)
+    valid = out[0][~out[0].isnan().any(-1)]
+    restarted = naive_scan(spotter, audio[0, 9002:])[0]
+    torch.testing.assert_close(valid, restarted[: valid.shape[0]], **TOL)
+    assert valid.shape[0] >= restarted.shape[0] - 1
