@@ -52,6 +52,19 @@ def configure_cpu(threads: int | None, ctx: distributed.DistContext) -> int:
     return threads
 
 
+def class_weights(weights: dict[str, float] | None, labels: list[str]) -> torch.Tensor:
+    """Loss weight per class: 1 unless ``weights`` names the label.
+
+    Raises:
+        ValueError: ``weights`` names a label the spotter does not have.
+    """
+    weights = dict(weights or {})
+    unknown = sorted(set(weights) - set(labels))
+    if unknown:
+        raise ValueError(f"trainer.class_weights names {unknown}, which are not labels of this model: {labels}")
+    return torch.tensor([float(weights.get(label, 1.0)) for label in labels])
+
+
 def spec_augment(cfg: DictConfig) -> nn.Module | None:
     """SpecAugment from ``data.augment.spec``, or ``None`` when the config has none."""
     from asr_cnn.data import SpecAugment
@@ -137,7 +150,9 @@ def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
               optimizer=optimizer, scheduler=instantiate(cfg.scheduler)(optimizer=optimizer),
               scaler=torch.amp.GradScaler(ctx.device.type,
                                           enabled=trainer.precision == MIXED_PRECISION and ctx.device.type == "cuda"),
-              loss_fn=nn.CrossEntropyLoss(label_smoothing=trainer.label_smoothing), run_dir=Path(cfg.run_dir))
+              loss_fn=nn.CrossEntropyLoss(weight=class_weights(trainer.class_weights, spotter.labels).to(ctx.device),
+                                          label_smoothing=trainer.label_smoothing),
+              run_dir=Path(cfg.run_dir))
 
     progress = new_epoch(0, 0)
     resume_path = run.run_dir / RESUME_NAME
