@@ -78,6 +78,8 @@ def test_unknown_voices_and_engines_are_named(espeak, piper):
         espeak.synthesize("hello", "en+nosuch")
     with pytest.raises(EngineError, match="unknown variant 'nosuch'"):
         EspeakEngine(variants=["nosuch"])
+    with pytest.raises(EngineError, match="base_pitch"):
+        EspeakEngine(base_pitch=[20, 120])
     with pytest.raises(EngineError, match="unknown voice 'amy'"):
         piper.synthesize("hello", "amy")
     with pytest.raises(EngineError, match="unknown engine 'festivox'"):

@@ -18,8 +18,8 @@ from asr_cnn.data.labels import SILENCE, UNKNOWN, label_folder
 from asr_cnn.data.manifest import Record
 from asr_cnn.data.vocabulary import Vocabulary
 
-CLIP_FORMAT = 2
-"""Version of how clips are cut (trimming, placement, level); part of every clip's hash."""
+CLIP_FORMAT = 3
+"""Version of how clips are made (engines, trimming, placement, level); part of every clip's hash."""
 
 NOISE_ENGINE = "noise"
 """Engine name of silence clips, whose voice is ``<noise kind>@<split>``."""

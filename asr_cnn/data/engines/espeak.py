@@ -5,12 +5,17 @@ phase that advances with every sample), so the same text would sound slightly di
 what was spoken before. Every call therefore loads the library afresh (``dlopen``), speaks, and unloads
 it (``dlclose``) under a process-wide lock: each utterance starts from the same pristine state, which
 makes it a pure function of its arguments and ``seed``.
+
+``pitch`` works as for piper, by reading the samples at a shifted rate: formants move with the voice
+pitch, as between a shorter and a longer vocal tract, which varies speakers far more than espeak's own
+pitch setting (voice pitch alone). That setting is drawn per utterance from ``base_pitch`` instead.
 """
 
 from __future__ import annotations
 
 import _ctypes
 import ctypes
+import random
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,13 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from asr_cnn.data.engines.base import Engine, EngineError, EngineUnavailable
+from asr_cnn.data.engines.base import Engine, EngineError, EngineUnavailable, pitch_by_rate
 
 DEFAULT_RATE = 175
 """espeak-ng words per minute at speed 1."""
 
 DEFAULT_PITCH = 50
-"""espeak-ng pitch (0..99 scale) at pitch 1."""
+"""espeak-ng's own pitch setting (0..99 scale) by default."""
 
 RATE_LIMITS = (80, 450)
 PITCH_LIMITS = (0, 99)
@@ -64,16 +69,22 @@ class EspeakEngine(Engine):
     Args:
         variants: Variant names from espeak-ng's ``voices/!v`` folder; :meth:`expand_voices` pairs each
             language with each variant. Empty: languages are used as they are.
+        base_pitch: Range of espeak-ng's own pitch setting (0..99), drawn per utterance from ``seed``.
     """
 
     name = "espeak"
 
-    def __init__(self, variants: Sequence[str] = ()) -> None:
+    def __init__(self, variants: Sequence[str] = (),
+                 base_pitch: Sequence[int] = (DEFAULT_PITCH, DEFAULT_PITCH)) -> None:
         problem = self.available()
         if problem:
             raise EngineUnavailable(f"espeak: {problem}")
         self.library, self.data = _paths()
         self.variants = list(variants)
+        low, high = (int(v) for v in base_pitch)
+        if not PITCH_LIMITS[0] <= low <= high <= PITCH_LIMITS[1]:
+            raise EngineError(f"espeak: base_pitch must be a range within {list(PITCH_LIMITS)}, got {list(base_pitch)}")
+        self.base_pitch = (low, high)
         for variant in self.variants:
             self._check_variant(variant)
 
@@ -131,15 +142,17 @@ class EspeakEngine(Engine):
             lib.espeak_SetSynthCallback(callback)
             if lib.espeak_SetVoiceByName(voice.encode()) != 0:
                 raise EngineError(f"espeak: unknown voice {voice!r}")
-            lib.espeak_SetParameter(_PARAM_RATE, _clamp(DEFAULT_RATE * speed, RATE_LIMITS), 0)
-            lib.espeak_SetParameter(_PARAM_PITCH, _clamp(DEFAULT_PITCH * pitch, PITCH_LIMITS), 0)
+            # Spoken slower by ``pitch`` here, then read ``pitch`` times faster: ``speed`` overall.
+            lib.espeak_SetParameter(_PARAM_RATE, _clamp(DEFAULT_RATE * speed / pitch, RATE_LIMITS), 0)
+            base = random.Random(seed).randint(*self.base_pitch)
+            lib.espeak_SetParameter(_PARAM_PITCH, base, 0)
             lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
                                          ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
             status = lib.espeak_Synth(encoded, len(encoded), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
             if status != 0:
                 raise EngineError(f"espeak: synthesis of {text!r} with {voice!r} failed (status {status})")
         samples = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
-        return samples.astype(np.float32) / _PCM_SCALE, rate
+        return samples.astype(np.float32) / _PCM_SCALE, pitch_by_rate(rate, pitch)
 
     def phonemize(self, texts: Sequence[str], voice: str = "en-us") -> list[str]:
         """IPA phonemes of each text (stress marks included), e.g. ``"hello"`` -> ``"həlˈoʊ"``."""
