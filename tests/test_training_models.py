@@ -25,7 +25,7 @@ def test_model_zoo_is_not_empty():
 
 @pytest.mark.parametrize("name", MODELS)
 def test_model_trains_one_batch(name):
-    cfg = compose_config("train", [f"model={name}"])
+    cfg = compose_config("train", ["~experiment", f"model={name}"])  # the model config on its own
     torch.manual_seed(0)
     spotter = KeywordSpotter.from_config(cfg)
     forward = TrainingForward(spotter, spec_augment(cfg)).train()

@@ -3,7 +3,8 @@
 One function, :func:`train`, runs on one CPU, one GPU, or under ``torchrun`` on many (DDP; rank 0
 writes every file). It resumes from ``<run_dir>/last.ckpt`` when that exists, and a resumed run on CPU
 ends with exactly the weights of an uninterrupted one: the batch order and crops are functions of
-(seed, epoch, step) and every random state is checkpointed.
+(seed, epoch, step) and every random state is checkpointed. (Under DDP rank 0's random state is
+saved, so a resumed multi-process run continues from the same step but is not bit-identical.)
 """
 
 from __future__ import annotations
@@ -39,17 +40,18 @@ TENSORBOARD_DIR = "tensorboard"
 MIXED_PRECISION = "16-mixed"
 
 
-def configure_cpu(threads: int | None, ctx: distributed.DistContext) -> int:
-    """Torch threads for this process (given, or this node's cores shared among its processes).
+def configure_cpu(threads: int | None, workers: int, ctx: distributed.DistContext) -> None:
+    """Torch threads for this process: as given, or this node's cores shared among its training
+    processes, less one per DataLoader worker (decoding and augmenting clips keeps a worker busy;
+    more threads than free cores make every thread wait).
 
     Also flushes denormal floats to zero: late in a run, with a small learning rate, optimiser
     moments shrink into the denormal range, where x86 arithmetic is many times slower.
     """
     if threads is None:
-        threads = max(1, (os.cpu_count() or 1) // ctx.local_world_size)
+        threads = max(1, (os.cpu_count() or 1) // ctx.local_world_size - workers)
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
-    return threads
 
 
 def class_weights(weights: dict[str, float] | None, labels: list[str]) -> torch.Tensor:
@@ -134,7 +136,7 @@ class Run:
 
 def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
     trainer = cfg.trainer
-    configure_cpu(trainer.threads, ctx)
+    configure_cpu(trainer.threads, trainer.num_workers, ctx)
     torch.manual_seed(trainer.seed)  # the same initial weights on every rank
     spotter = KeywordSpotter.from_config(cfg).to(ctx.device)
     train_set, val_set = build_datasets(cfg, spotter.labels, ctx)
