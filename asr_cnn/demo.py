@@ -22,7 +22,7 @@ from pathlib import Path
 from asr_cnn.data import build_corpus
 from asr_cnn.detect import Detector, Event
 from asr_cnn.detect.files import detect_file
-from asr_cnn.detect.wakeword import SECONDS_PER_HOUR, match
+from asr_cnn.detect.wakeword import DET_FILENAME, SECONDS_PER_HOUR, evaluate_streams, match
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.training.config import compose_config
 from asr_cnn.training.loop import train
@@ -105,9 +105,17 @@ def run_demo(overrides: list[str]) -> dict:
     print(f"      {scan['hits']}/{scan['labels']} keywords detected, {scan['false_alarms']} false alarms "
           f"in {scan['hours'] * 60:.0f} minutes", flush=True)
 
+    det = evaluate_streams(compose_config("evaluate_stream", [
+        f"checkpoint={result['model']}", f"streams={stream.parent}", f"output_dir={run_dir}",
+        f"block_seconds={SCAN_BLOCK_SECONDS}"]))
+    frr = det["frr_at_1_fa_per_hour"]
+    operating = f"missed keywords at 1 false alarm per hour (best single threshold): {percent(frr)}"
+    print(f"      {operating}", flush=True)
+
     (run_dir / DETECTIONS_NAME).write_text(json.dumps(scan, indent=2))
-    report = write_report(run_dir, metrics, (run_dir / SUMMARY_NAME).read_text(), IMAGES,
-                          {"Detections on a long test stream": detection_markdown(scan)})
+    report = write_report(run_dir, metrics, (run_dir / SUMMARY_NAME).read_text(),
+                          {**IMAGES, "Detection error trade-off on the test streams": DET_FILENAME},
+                          {"Detections on a long test stream": f"{detection_markdown(scan)}\n\nDET sweep: {operating}."})
     elapsed = time.perf_counter() - started
     paths = {"run directory": run_dir, "checkpoint": result["model"], "report": report,
              "metrics": run_dir / "metrics.json", "detections": run_dir / DETECTIONS_NAME}

@@ -21,7 +21,7 @@ def test_demo_trains_evaluates_scans_and_reports(tiny_corpus, tmp_path, monkeypa
     scan = json.loads((tmp_path / paths["detections"]).read_text())
     assert scan["labels"] > 0 and scan["hits"] + scan["misses"] == scan["labels"]
     report = (tmp_path / paths["report"]).read_text()
-    assert "Detections on a long test stream" in report and "test_engine" in report
+    assert "Detections on a long test stream" in report and "test_engine" in report and "](det.png)" in report
     for split in ("test", "test_engine"):
         assert split in printed
     assert str(paths["report"]) in printed
