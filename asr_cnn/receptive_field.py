@@ -1,6 +1,6 @@
 """Receptive fields of a trained body: analytic from the layers, empirical by back-propagation to the input.
 
-    python -m asr_cnn.receptive_field checkpoint=<model.pt> [channel=0] [output=<png>]
+    python -m asr_cnn.receptive_field checkpoint=<model.pt> [channel=<c>] [output=<png>]
 
 Analytic: body output ``j`` reads input frames ``[j * stride, j * stride + context]`` (every layer is
 valid in time). Empirical: the gradient of that one unit with respect to the input features, which is
@@ -23,7 +23,8 @@ from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.training.plots import plot_receptive_field
 
 MS_PER_SECOND = 1000.0
-INIT_SCALE = 0.01  # gradient ascent starts from small noise, so no frame is favoured at the start
+PROBE_DB = (-60.0, -10.0)  # probe noise levels in dBFS: from near silence to loud speech
+DB_PER_DECADE = 20.0  # amplitude dB: a factor of 10 is 20 dB
 
 
 @dataclass
@@ -31,16 +32,18 @@ class FieldResult:
     """Analytic and measured field of one unit.
 
     Attributes:
+        channel: The body output channel measured.
         analytic: First and last input frame the unit reads, per the layers' context and stride.
-        empirical: First and last input frame with a non-zero gradient.
+        empirical: First and last input frame with a non-zero gradient (``None``: the unit never fired).
         gradient: Mean absolute gradient per input frame, shape (T,).
-        optimised: Input features after gradient ascent, shape (F, T).
+        pattern: What gradient ascent added to the quietest probe to excite the unit, shape (F, T).
     """
 
+    channel: int
     analytic: tuple[int, int]
-    empirical: tuple[int, int]
+    empirical: tuple[int, int] | None
     gradient: torch.Tensor
-    optimised: torch.Tensor
+    pattern: torch.Tensor
 
 
 def analytic_field(body: StreamingLayer, output_frame: int) -> tuple[int, int]:
@@ -61,61 +64,94 @@ def unit(body: StreamingLayer, features: torch.Tensor, channel: int, output_fram
     return maps[:, channel, output_frame]
 
 
-def gradient_profile(body: StreamingLayer, n_features: int, frames: int, channel: int, output_frame: int,
-                     trials: int = 64, seed: int = 0) -> torch.Tensor:
-    """Mean absolute gradient of one unit w.r.t. each input frame, over random inputs.
+def probe_features(spotter: KeywordSpotter, trials: int, seed: int = 0) -> torch.Tensor:
+    """Features of one window of white noise per trial, at levels spread over ``PROBE_DB``.
 
-    Several random inputs make it unlikely that a ReLU or max-pool silences an edge of the field.
+    Probes made by the front end sit in the range the body was trained on (its input normalisation
+    and ReLUs see familiar values), unlike arbitrary tensors, which can leave a trained unit silent.
 
     Shape:
-        Output: (T,) with T = ``frames``.
+        Output: (trials, F, T).
     """
     generator = torch.Generator().manual_seed(seed)
-    features = torch.randn(trials, n_features, frames, generator=generator).requires_grad_()  # (trials, F, T)
+    levels = 10 ** (torch.linspace(*PROBE_DB, trials) / DB_PER_DECADE)  # (trials,) amplitudes
+    wave = torch.randn(trials, spotter.window_samples, generator=generator) * levels[:, None]  # (trials, W)
+    with torch.no_grad():
+        return spotter.features(wave)
+
+
+def gradient_profile(body: StreamingLayer, features: torch.Tensor, channel: int, output_frame: int) -> torch.Tensor:
+    """Mean absolute gradient of one unit w.r.t. each input frame, over a batch of probe inputs.
+
+    Many probes make it unlikely that a ReLU or max-pool silences an edge of the field.
+
+    Shape:
+        features: (B, F, T). Output: (T,).
+    """
+    features = features.clone().requires_grad_()
     unit(body, features, channel, output_frame).sum().backward()
     return features.grad.abs().mean(dim=(0, 1))  # (T,)
 
 
-def optimise_input(body: StreamingLayer, n_features: int, frames: int, channel: int, output_frame: int,
-                   steps: int = 200, lr: float = 0.05, l2: float = 0.01, seed: int = 0) -> torch.Tensor:
-    """Gradient ascent on an input to maximise one unit, minus ``l2`` times its squared norm.
+def optimise_input(body: StreamingLayer, start: torch.Tensor, channel: int, output_frame: int,
+                   steps: int = 200, lr: float = 0.05, l2: float = 0.01) -> torch.Tensor:
+    """Gradient ascent from ``start`` to maximise one unit, minus ``l2`` times the squared distance moved.
 
     Shape:
-        Output: (F, T).
+        start: (F, T). Output: (F, T).
     """
-    generator = torch.Generator().manual_seed(seed)
-    features = (INIT_SCALE * torch.randn(1, n_features, frames, generator=generator)).requires_grad_()  # (1, F, T)
+    features = start[None].clone().requires_grad_()  # (1, F, T)
     optimiser = torch.optim.Adam([features], lr=lr)
     for _ in range(steps):
         optimiser.zero_grad()
-        loss = -unit(body, features, channel, output_frame).sum() + l2 * features.pow(2).sum()
+        loss = -unit(body, features, channel, output_frame).sum() + l2 * (features[0] - start).pow(2).sum()
         loss.backward()
         optimiser.step()
     return features.detach()[0]
 
 
-def measure(spotter: KeywordSpotter, channel: int = 0, steps: int = 200, lr: float = 0.05, l2: float = 0.01,
-            seed: int = 0) -> FieldResult:
-    """Analytic and empirical field of body output ``channel`` at its middle frame over one window.
+def most_active_channel(body: StreamingLayer, features: torch.Tensor) -> int:
+    """The body output channel with the largest mean response to the probes (a unit that fires on them).
+
+    Shape:
+        features: (B, F, T).
+    """
+    with torch.no_grad():
+        maps = body(features)  # (B, C, T') or (B, C, F', T')
+    return int(maps.transpose(0, 1).flatten(1).mean(1).argmax())  # (C, everything else) -> (C,)
+
+
+def measure(spotter: KeywordSpotter, channel: int | None = None, steps: int = 200, lr: float = 0.05,
+            l2: float = 0.01, seed: int = 0, trials: int = 64) -> FieldResult:
+    """Analytic and empirical field of one body output unit (its middle frame over one window).
+
+    Args:
+        spotter: The model; its body is probed.
+        channel: Body output channel; ``None`` picks the one most active on the probes (a trained
+            ReLU unit can be silent on noise, and a silent unit has no gradient to measure).
+        steps, lr, l2: Gradient ascent settings (:func:`optimise_input`).
+        seed: Seeds the probes.
+        trials: Number of probe inputs.
 
     Raises:
         ValueError: ``channel`` is out of range.
     """
-    body, n_features = spotter.body, spotter.frontend.n_features
-    if not 0 <= channel < body.out_channels:
+    body = spotter.body
+    if channel is not None and not 0 <= channel < body.out_channels:
         raise ValueError(f"channel must be in [0, {body.out_channels}), got {channel}")
-    frames = (spotter.window_samples - spotter.frontend.win_length) // spotter.frontend.hop_length + 1
-    output_frame = available_outputs(frames, body.context, body.stride) // 2
     was_training = spotter.training
     spotter.eval()
     try:
-        gradient = gradient_profile(body, n_features, frames, channel, output_frame, seed=seed)
-        optimised = optimise_input(body, n_features, frames, channel, output_frame, steps, lr, l2, seed)
+        probes = probe_features(spotter, trials, seed)  # (trials, F, T)
+        channel = most_active_channel(body, probes) if channel is None else channel
+        output_frame = available_outputs(probes.shape[-1], body.context, body.stride) // 2
+        gradient = gradient_profile(body, probes, channel, output_frame)
+        pattern = optimise_input(body, probes[0], channel, output_frame, steps, lr, l2) - probes[0]  # (F, T)
     finally:
         spotter.train(was_training)
     reached = torch.nonzero(gradient).flatten()
-    empirical = (int(reached[0]), int(reached[-1])) if reached.numel() else (-1, -1)
-    return FieldResult(analytic_field(body, output_frame), empirical, gradient, optimised)
+    empirical = (int(reached[0]), int(reached[-1])) if reached.numel() else None
+    return FieldResult(channel, analytic_field(body, output_frame), empirical, gradient, pattern)
 
 
 def receptive_field(cfg: DictConfig) -> dict:
@@ -130,11 +166,12 @@ def receptive_field(cfg: DictConfig) -> dict:
     frames = result.analytic[1] - result.analytic[0] + 1
     frontend = spotter.frontend
     ms = ((frames - 1) * frontend.hop_length + frontend.win_length) * MS_PER_SECOND / frontend.sample_rate
-    plot_receptive_field(result.optimised, result.gradient, result.analytic, output,
-                         f"body channel {cfg.channel}: analytic field {frames} frames ({ms:.0f} ms)")
-    return {"analytic": list(result.analytic), "empirical": list(result.empirical), "frames": frames,
-            "ms": ms, "inside": result.analytic[0] <= result.empirical[0] <= result.empirical[1] <= result.analytic[1],
-            "png": str(output)}
+    plot_receptive_field(result.pattern, result.gradient, result.analytic, output,
+                         f"body channel {result.channel}: analytic field {frames} frames ({ms:.0f} ms)")
+    empirical = result.empirical
+    inside = None if empirical is None else result.analytic[0] <= empirical[0] <= empirical[1] <= result.analytic[1]
+    return {"channel": result.channel, "analytic": list(result.analytic), "empirical": None if empirical is None else list(empirical),
+            "frames": frames, "ms": ms, "inside": inside, "png": str(output)}
 
 
 def main(argv: list[str]) -> None:

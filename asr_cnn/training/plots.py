@@ -70,24 +70,25 @@ def plot_curves(history: Sequence[dict[str, float]], path: str | Path) -> Path:
     return save(fig, path)
 
 
-def plot_receptive_field(optimised: torch.Tensor, gradient: torch.Tensor, field: tuple[int, int],
+def plot_receptive_field(pattern: torch.Tensor, gradient: torch.Tensor, field: tuple[int, int],
                          path: str | Path, title: str) -> Path:
-    """An input optimised to excite one unit, its gradient's reach, and the analytic field.
+    """The input change that excites one unit, its gradient's reach, and the analytic field.
 
     Args:
-        optimised: The optimised features.
+        pattern: What gradient ascent added to the input features.
         gradient: Mean absolute gradient of the unit w.r.t. each input frame.
         field: First and last input frame of the analytic receptive field.
         path: PNG to write.
         title: Figure title (model, unit).
 
     Shape:
-        optimised: (F, T); gradient: (T,).
+        pattern: (F, T); gradient: (T,).
     """
     fig = Figure(figsize=CURVE_SIZE, dpi=DPI, layout="constrained")
     image_ax, grad_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
-    image_ax.imshow(optimised.numpy(), origin="lower", aspect="auto", cmap="magma")
-    image_ax.set_ylabel("mel band")
+    reach = float(pattern.abs().max()) or 1.0
+    image_ax.imshow(pattern.numpy(), origin="lower", aspect="auto", cmap="RdBu_r", vmin=-reach, vmax=reach)
+    image_ax.set_ylabel("feature")
     grad_ax.plot(gradient.numpy())
     grad_ax.set_yscale("symlog", linthresh=float(gradient.max()) * LINEAR_BELOW or 1.0)
     grad_ax.set_xlabel("input frame")
