@@ -1,6 +1,7 @@
 """Model summary: per layer output shape, parameters, multiply-adds per window and per scan hop, receptive field.
 
-    python -m asr_cnn.summary model=res8 [any train.yaml override]
+    python -m asr_cnn.summary model=res8        # a model config on the primary (log-mel) front end
+    python -m asr_cnn.summary experiment=default # the model an experiment trains
 
 A *row* is a front end, a leaf streaming layer (a convolution, a pooling layer, the window head) or a
 parametrised frame-wise module between them (batch norm). Its parameters are what it holds, which for a
@@ -230,10 +231,15 @@ def format_summary(summary: ModelSummary) -> str:
 
 
 def main(argv: list[str]) -> None:
-    """Compose ``conf/train.yaml`` with the given overrides, build the untrained spotter, print its summary."""
+    """Compose ``conf/train.yaml`` with the given overrides, build the untrained spotter, print its summary.
+
+    Without an ``experiment=...`` override the experiment is left out, so ``model=<name>`` describes
+    that model config on the primary front end rather than on the default experiment's.
+    """
     from asr_cnn.training.config import compose_config
 
-    spotter = KeywordSpotter.from_config(compose_config("train", argv))
+    chosen = any(arg.lstrip("~+").startswith("experiment") for arg in argv)
+    spotter = KeywordSpotter.from_config(compose_config("train", argv if chosen else ["~experiment", *argv]))
     print(format_summary(summarize(spotter)))
 
 
