@@ -114,3 +114,15 @@ def test_ddp_with_two_cpu_processes_writes_one_checkpoint(tiny_corpus, tmp_path)
     assert [p.name for p in run_dir.glob("*.pt")] == ["model.pt"]
     assert len(json.loads((run_dir / "metrics.json").read_text())["history"]) == 1
     KeywordSpotter.load(run_dir / "model.pt")
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_mixed_precision_training_writes_a_cpu_loadable_checkpoint(tiny_corpus, tmp_path):
+    from asr_cnn.training.loop import train
+
+    cfg = compose_config("train", ["experiment=tiny", f"data.root={tiny_corpus}", f"run_dir={tmp_path}",
+                                   "trainer.device=cuda", "trainer.precision=16-mixed", "trainer.max_epochs=1"])
+    result = train(cfg)
+    assert result["metrics"]["device"].startswith("cuda")
+    KeywordSpotter.load(result["model"], map_location="cpu")
