@@ -72,7 +72,8 @@ def pad_or_crop(wave: torch.Tensor, samples: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def evaluate_audio_dir(spotter: KeywordSpotter, audio_dir: str | Path, *, device: torch.device | str = "cpu") -> dict:
+def evaluate_audio_dir(spotter: KeywordSpotter, audio_dir: str | Path, *, batch_size: int,
+                       device: torch.device | str = "cpu") -> dict:
     """Classify every ``*.wav`` under a folder (its centred window); score those whose folder is a label.
 
     A file in ``<audio_dir>/<label>/`` counts towards accuracy when ``<label>`` is one of the spotter's
@@ -87,24 +88,31 @@ def evaluate_audio_dir(spotter: KeywordSpotter, audio_dir: str | Path, *, device
     if not paths:
         raise FileNotFoundError(f"audio_dir={audio_dir}: not a folder with .wav files")
     spotter.eval().to(device)
-    files, errors, predictions, targets = [], [], [], []
+    readable, windows, errors = [], [], []
     for path in paths:
         try:
-            wave = load_audio(path, spotter.sample_rate)
+            windows.append(pad_or_crop(load_audio(path, spotter.sample_rate), spotter.window_samples))
+            readable.append(path)
         except AudioError as err:
             errors.append({"path": str(path), "error": str(err)})
-            continue
-        window = pad_or_crop(wave, spotter.window_samples)[None].to(device)  # (1, W)
-        posteriors = spotter(window)[0, :, 0].softmax(-1).cpu()  # (K,)
-        best = int(posteriors.argmax())
+    posteriors = torch.cat([spotter(torch.stack(batch).to(device))[..., 0].softmax(-1).cpu()  # (B, K)
+                            for batch in batched(windows, batch_size)]) if windows else torch.zeros(0)
+    files, predictions, targets = [], [], []
+    for path, scores in zip(readable, posteriors):
+        best = int(scores.argmax())
         label = path.parent.name if path.parent != audio_dir else None
-        files.append({"path": str(path), "predicted": spotter.labels[best], "score": float(posteriors[best]),
+        files.append({"path": str(path), "predicted": spotter.labels[best], "score": float(scores[best]),
                       "label": label})
         if label in spotter.labels:
             predictions.append(best)
             targets.append(spotter.labels.index(label))
     scored = accuracy(torch.tensor(predictions), torch.tensor(targets))
     return {"accuracy": scored, "n_scored": len(targets), "files": files, "errors": errors}
+
+
+def batched(items: list, size: int) -> list[list]:
+    """Consecutive slices of at most ``size`` items."""
+    return [items[start:start + size] for start in range(0, len(items), size)]
 
 
 def evaluate(cfg: DictConfig) -> dict:
@@ -122,7 +130,7 @@ def evaluate(cfg: DictConfig) -> dict:
     spotter = KeywordSpotter.load(cfg.checkpoint, map_location=device)
     result: dict = {"checkpoint": str(cfg.checkpoint)}
     if cfg.get("audio_dir"):
-        result["audio_dir"] = evaluate_audio_dir(spotter, cfg.audio_dir, device=device)
+        result["audio_dir"] = evaluate_audio_dir(spotter, cfg.audio_dir, batch_size=cfg.batch_size, device=device)
         log.info("%s: accuracy %s on %d labelled files, %d unreadable", cfg.audio_dir,
                  result["audio_dir"]["accuracy"], result["audio_dir"]["n_scored"], len(result["audio_dir"]["errors"]))
     else:
