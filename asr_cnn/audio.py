@@ -7,7 +7,6 @@ traceback from soundfile.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ import torch
 import torchaudio.functional as AF
 
 from asr_cnn.constants import SAMPLE_RATE
+from asr_cnn.files import atomic_write
 
 
 class AudioError(ValueError):
@@ -85,14 +85,8 @@ def save_audio(path: str | os.PathLike, wave: torch.Tensor | np.ndarray, sample_
     if not np.isfinite(data).all():
         raise AudioError(f"{path}: waveform holds NaN or Inf samples")
     data = np.clip(data.astype(np.float32), -1.0, 1.0)
-    tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-        os.close(fd)
-        sf.write(tmp, data, sample_rate, subtype="PCM_16")
-        os.replace(tmp, path)
+        with atomic_write(path) as tmp:
+            sf.write(tmp, data, sample_rate, subtype="PCM_16")
     except (OSError, sf.LibsndfileError, RuntimeError, TypeError) as err:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
         raise AudioError(f"{path}: cannot write audio ({err})") from err

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from asr_cnn.files import atomic_write
 
 STAMP_FILE = ".asr_cnn_corpus.json"
 
@@ -39,6 +40,5 @@ def read_stamp(root: Path) -> dict[str, Any]:
 
 def write_stamp(root: Path, stamp: dict[str, Any]) -> None:
     """Write the stamp atomically, last, so an interrupted build never looks finished."""
-    tmp = root / f".{STAMP_FILE}.tmp"
-    tmp.write_text(json.dumps(stamp, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, root / STAMP_FILE)
+    with atomic_write(root / STAMP_FILE) as tmp:
+        tmp.write_text(json.dumps(stamp, indent=1, sort_keys=True), encoding="utf-8")

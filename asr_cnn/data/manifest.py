@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from asr_cnn.files import atomic_write
 
 MANIFEST_FILE = "manifest.csv"
 MANIFEST_COLUMNS = ("path", "label", "text", "engine", "voice", "speed", "pitch", "split")
@@ -52,12 +52,10 @@ def write_manifest(root: Path, records: Iterable[Record]) -> Path:
     """Write ``root/manifest.csv`` atomically, paths relative to ``root``, rows sorted by path."""
     rows = sorted(([str(r.path.relative_to(root)), r.label, r.text, r.engine, r.voice, f"{r.speed:g}",
                     f"{r.pitch:g}", r.split] for r in records), key=lambda row: row[0])
-    fd, tmp = tempfile.mkstemp(dir=root, prefix=".manifest.", suffix=".csv")
-    with os.fdopen(fd, "w", newline="", encoding="utf-8") as file:
+    with atomic_write(root / MANIFEST_FILE) as tmp, open(tmp, "w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(MANIFEST_COLUMNS)
         writer.writerows(rows)
-    os.replace(tmp, root / MANIFEST_FILE)
     return root / MANIFEST_FILE
 
 

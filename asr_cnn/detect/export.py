@@ -28,6 +28,7 @@ import torch
 from omegaconf import DictConfig
 from torch import nn
 
+from asr_cnn.files import atomic_write
 from asr_cnn.layers.streaming import State, flatten_state
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.streaming.scan import as_batch
@@ -137,9 +138,8 @@ def export_onnx(spotter: KeywordSpotter, path: str | os.PathLike, opset: int = O
                 "window_samples": spotter.window_samples, "lag": lag_rows(spotter),
                 "state": {name: [None, *tensor.shape[1:]] for name, tensor in zip(step.names, state)}}
     onnx.helper.set_model_props(model, {key: json.dumps(value) for key, value in metadata.items()})
-    tmp = path.with_name(f".{path.name}.tmp")
-    onnx.save(model, tmp)
-    os.replace(tmp, path)  # never a half-written model at `path`
+    with atomic_write(path) as tmp:  # never a half-written model at `path`
+        onnx.save(model, tmp)
     return path
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from asr_cnn.files import atomic_write
 from asr_cnn.frontend.functional import num_frames
 from asr_cnn.layers.head import WindowHead
 from asr_cnn.layers.sequential import StreamingSequential
@@ -108,18 +108,10 @@ class KeywordSpotter(StreamingSequential):
 
     def save(self, path: str | os.PathLike) -> None:
         """Write config, labels, weights and ``extra`` atomically (temporary file, then rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         checkpoint = {"format": CHECKPOINT_FORMAT, "config": self.config, "labels": self.labels,
                       "state_dict": self.state_dict(), "extra": self.extra}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        os.close(fd)
-        try:
+        with atomic_write(path) as tmp:
             torch.save(checkpoint, tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
 
     @classmethod
     def load(cls, path: str | os.PathLike, map_location: str | torch.device = "cpu") -> "KeywordSpotter":

@@ -1,0 +1,30 @@
+"""asr_cnn.files.atomic_write: all or nothing, with ordinary permissions."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from asr_cnn.files import NEW_FILE_MODE, atomic_write
+
+
+def test_success_replaces_the_file_with_ordinary_permissions(tmp_path):
+    target = tmp_path / "sub" / "model.pt"
+    with atomic_write(target) as tmp:
+        assert tmp.parent == target.parent and tmp.suffix == ".pt" and tmp != target
+        tmp.write_text("new")
+    assert target.read_text() == "new"
+    assert stat.S_IMODE(target.stat().st_mode) == NEW_FILE_MODE != 0o600
+    assert [p.name for p in target.parent.iterdir()] == ["model.pt"]
+
+
+def test_failure_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    target = tmp_path / "metrics.json"
+    target.write_text("old")
+    with pytest.raises(RuntimeError, match="killed"):
+        with atomic_write(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed mid-write")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
