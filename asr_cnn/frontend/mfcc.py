@@ -38,7 +38,7 @@ class MFCC(LogMel):
             wave: (B, S). Output: (B, n_mfcc, T).
         """
         log_mel = super().forward(wave)  # (B, n_mels, T)
-        return (log_mel.transpose(-1, -2) @ self.dct).transpose(-1, -2)  # (B, T, n_mfcc) -> (B, n_mfcc, T)
+        return self.dct.T @ log_mel  # (n_mfcc, n_mels) @ (B, n_mels, T) -> (B, n_mfcc, T), contiguous for streaming
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, n_mfcc={self.n_mfcc}"
