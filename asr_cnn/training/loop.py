@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,7 +216,7 @@ def train_epoch(run: Run, progress: dict, epoch: int) -> dict:
     trainer, ctx, spotter = run.cfg.trainer, run.ctx, run.spotter
     run.forward.train()
     progress = dict(progress)
-    show = ctx.is_main and trainer.progress_bar
+    show = ctx.is_main and trainer.progress_bar and sys.stderr.isatty()  # a log file gets the epoch lines only
     bar = tqdm(run.loader, total=len(run.loader.batch_sampler), initial=progress["batch_in_epoch"], unit="batch",
                desc=f"epoch {epoch + 1}/{trainer.max_epochs}", disable=not show, dynamic_ncols=True, leave=False)
     tick, seen_since = time.perf_counter(), 0
