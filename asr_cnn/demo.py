@@ -4,7 +4,7 @@
 
 On a fresh clone this synthesizes the default corpus (``conf/data/default.yaml``), trains the default
 experiment (``conf/train.yaml``) on the CPU cores there are, evaluates it on the voice-held-out
-(``test``) and engine-held-out (``test_engine``) splits, runs the streaming detector
+(``test``) and engine- or voice-family-held-out (``test_engine``) splits, runs the streaming detector
 (:class:`asr_cnn.detect.Detector`) over the first long test stream and prints every detection with
 its time, marked against the stream's labels. Everything lands in one run directory under
 ``outputs/demo/``, with ``report.md`` tying it together.

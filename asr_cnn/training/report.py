@@ -56,7 +56,7 @@ def write_report(run_dir: str | Path, metrics: Mapping, summary: str, images: Ma
         "",
         *accuracy_table(splits),
         "",
-        "`test` holds voices never heard in training; `test_engine` a whole synthesis engine never heard in training.",
+        "`test` holds voices never heard in training; `test_engine` a whole engine or voice family (``data.held_out``) never heard in training.",
         "",
     ]
     for key, title in (("per_engine", "engine"), ("per_class", "class")):
