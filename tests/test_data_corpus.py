@@ -220,3 +220,11 @@ def test_changed_config_reuses_clips_and_drops_stale_files(tmp_path):
     # Only unknown words drawn as near-misses of other keywords change; every other clip is reused.
     assert second.made < 0.1 * len(kept) and second.reused == len(kept & old)
     assert not (second.root / "stop").exists() and not any(p.exists() for p in old - kept)
+
+
+def test_relative_root_as_in_the_default_config(tmp_path, monkeypatch):
+    """``data.root`` defaults to ``data/<name>``, relative to where the user runs (as ``make demo`` does)."""
+    monkeypatch.chdir(tmp_path)
+    report = build_corpus(tiny_config(Path("data") / "tiny"))
+    assert report.root == tmp_path / "data" / "tiny"
+    assert report.streams and all(p.is_absolute() and p.is_file() for p in report.streams)

@@ -124,7 +124,7 @@ def corpus_config(cfg: DictConfig | Mapping[str, Any]) -> CorpusConfig:
         raise CorpusError("data.engines is empty: configure at least one engine")
     noise, streams = _section(data, "noise"), _section(data, "streams")
     config = CorpusConfig(
-        name=str(_get(data, "name")), root=Path(str(_get(data, "root"))),
+        name=str(_get(data, "name")), root=Path(str(_get(data, "root"))).absolute(),  # one meaning, whatever cwd later
         keywords=tuple(data["keywords"]), seed=int(_get(data, "seed")),
         workers=_count("data.workers", _get(data, "workers")), held_out=str(_get(data, "held_out")),
         splits=splits, unknown_per_take=_count("data.unknown_per_take", _get(data, "unknown_per_take")),

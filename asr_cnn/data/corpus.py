@@ -80,7 +80,7 @@ def build_corpus(cfg_data: DictConfig | Mapping[str, Any]) -> BuildReport:
     """
     start = time.monotonic()
     config = corpus_config(cfg_data)
-    root = config.root.absolute()
+    root = config.root
     specs, missing = _usable_engines(config)
     versions = {s.name: engine_class(s.name).version() for s in specs}
     key = digest(config.content(), versions, sorted(missing), CLIP_FORMAT, STREAM_FORMAT)
