@@ -12,12 +12,11 @@ import time
 from typing import Callable
 
 import torch
-from hydra import compose, initialize_config_dir
 
 from asr_cnn import KeywordSpotter
 from asr_cnn.constants import SAMPLE_RATE
-from asr_cnn.paths import CONF_DIR
 from asr_cnn.streaming import StreamingScanner, naive_scan, scan
+from asr_cnn.training.config import compose_config
 
 CHUNK_MS = (10, 20, 80, 1000)
 PER_STREAM_CHUNK_MS = 80
@@ -47,9 +46,7 @@ def stream_all(spotter: KeywordSpotter, audio: torch.Tensor, chunk: int, device:
 def load_spotter(checkpoint: str | None, model: str) -> KeywordSpotter:
     if checkpoint:
         return KeywordSpotter.load(checkpoint)
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="train", overrides=[f"model={model}"])
-    return KeywordSpotter.from_config(cfg).eval()
+    return KeywordSpotter.from_config(compose_config("train", [f"model={model}"])).eval()
 
 
 def cuda_streams(spotter: KeywordSpotter) -> None:
