@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 from detect_support import bursty_audio, compose, single_thread, tiny_spotter
 
 from asr_cnn import KeywordSpotter

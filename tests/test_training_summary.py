@@ -60,7 +60,7 @@ def test_1d_strided_body_counts_per_hop_and_stride():
     head = WindowHead(8, len(LABELS), available_outputs(96, body.context, body.stride), hidden=16)
     summary = summarize(KeywordSpotter(LogMel(n_mels=N_MELS), body, head, LABELS))
     rows = {row.name: row for row in summary.rows}
-    first, second = rows["body.net.0"], rows["body.net.1"]
+    first, second = rows["body.0"], rows["body.1"]
     assert first.params == 8 * (N_MELS * 4 + 1) and second.params == 8 * (8 * 3 + 1)
     assert (first.rf_frames, first.stride, second.rf_frames, second.stride) == (4, 2, 8, 4)
     frames = first.output_shape[-1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from asr_cnn.layers.sequential import StreamingSequential
 from asr_cnn.layers.streaming import StreamingLayer
 
 
@@ -21,25 +22,12 @@ class ValidConv1d(StreamingLayer):
         return torch.relu(self.conv(x))
 
 
-class TinyBody(StreamingLayer):
-    """Two strided convs: context and stride that exercise the stride phase (context 3 + 2 * 2 = 7, stride 4)."""
+class TinyBody(StreamingSequential):
+    """Two strided convs: context and stride that exercise the stride phase (context 3 + 2 * 2 = 7, stride 4).
+
+    Shape: (B, F, T) -> (B, C, T').
+    """
 
     def __init__(self, in_features: int, channels: int = 8) -> None:
-        super().__init__()
-        from asr_cnn.layers.sequential import StreamingSequential
-
-        self.net = StreamingSequential(ValidConv1d(in_features, channels, 4, stride=2),
-                                       ValidConv1d(channels, channels, 3, stride=2))
-        self.context, self.stride, self.out_channels = self.net.context, self.net.stride, channels
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Shape: x (B, F, T) -> (B, C, T')."""
-        return self.net(x)
-
-    def init_state(self, batch, device=None, dtype=None):
-        return {"net": self.net.init_state(batch, device, dtype)}
-
-    def streaming_forward(self, x, state):
-        """Shape: x (B, F, T_in) -> (B, C, T_out)."""
-        y, net = self.net.streaming_forward(x, state["net"])
-        return y, {"net": net}
+        super().__init__(ValidConv1d(in_features, channels, 4, stride=2), ValidConv1d(channels, channels, 3, stride=2))
+        self.out_channels = channels
