@@ -21,6 +21,7 @@ from asr_cnn.data.cache import digest
 from asr_cnn.data.clips import place, set_peak, trim_silence
 from asr_cnn.data.engines import Engine, EngineError, Unpronounceable, make_engine
 from asr_cnn.data.plan import ClipJob
+from asr_cnn.threads import torch_threads
 
 CHUNK = 64
 """Jobs per task sent to a worker: large enough to amortise the hand-off, small enough to balance."""
@@ -86,12 +87,8 @@ def _chunks(jobs: Sequence[ClipJob]) -> list[list[ClipJob]]:
 
 def _run(function: Callable[..., T], tasks: list[tuple], workers: int) -> list[T]:
     if workers <= 1 or len(tasks) <= 1:
-        threads = torch.get_num_threads()
-        _one_thread()
-        try:
+        with torch_threads(1):  # as in the workers: clips are small
             return [function(*task) for task in tasks]
-        finally:
-            torch.set_num_threads(threads)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context,
                              initializer=_one_thread) as pool:

@@ -17,7 +17,7 @@ from asr_cnn.audio import AudioError
 from asr_cnn.detect.detector import Detector
 from asr_cnn.detect.events import Event
 from asr_cnn.detect.resample import StreamResampler
-from asr_cnn.detect.threads import torch_threads
+from asr_cnn.threads import torch_threads
 from asr_cnn.models.spotter import KeywordSpotter
 
 AUDIO_SUFFIXES = frozenset(f".{name.lower()}" for name in sf.available_formats())

@@ -17,7 +17,7 @@ from omegaconf import DictConfig
 
 from asr_cnn.detect.detector import Detector
 from asr_cnn.detect.resample import StreamResampler
-from asr_cnn.detect.threads import torch_threads
+from asr_cnn.threads import torch_threads
 from asr_cnn.models.spotter import KeywordSpotter
 
 PORTAUDIO_PACKAGE = "libportaudio2"

@@ -23,7 +23,7 @@ from asr_cnn.detect.detector import Detector
 from asr_cnn.detect.events import Event
 from asr_cnn.detect.files import DEFAULT_BLOCK_SECONDS, read_blocks
 from asr_cnn.detect.picking import EventPicker
-from asr_cnn.detect.threads import torch_threads
+from asr_cnn.threads import torch_threads
 from asr_cnn.models.spotter import KeywordSpotter
 
 SECONDS_PER_HOUR = 3600.0
