@@ -11,7 +11,7 @@ from asr_cnn import KeywordSpotter
 from asr_cnn.audio import AudioError, save_audio
 from asr_cnn.detect import Detector, Event
 from asr_cnn.detect.wakeword import (DET_FILENAME, METRICS_FILENAME, OperatingPoint, evaluate_streams, events_at,
-                                     load_streams, match, stream_scores, threshold_for)
+                                     hit_flags, load_streams, match, stream_scores, threshold_for)
 
 LABELS = [{"keyword": "yes", "start_s": 2.0, "end_s": 2.5}, {"keyword": "no", "start_s": 6.0, "end_s": 6.4}]
 
@@ -106,3 +106,10 @@ def test_evaluate_the_tiny_checkpoint_on_the_tiny_corpus_stream(tiny_corpus, tin
         assert point["hits"] + point["misses"] == labels
     assert metrics["det"][0]["misses"] <= metrics["det"][-1]["misses"]  # a higher threshold never hits more
     assert KeywordSpotter.load(checkpoint).extra["thresholds"]
+
+
+def test_a_repeat_detection_is_a_false_alarm_in_the_flags_and_the_counts():
+    labels = [{"keyword": "yes", "start_s": 1.0, "end_s": 2.0}]
+    events = [Event("yes", 1.2, 2.2, 0.9), Event("yes", 1.5, 2.5, 0.8), Event("no", 1.2, 2.2, 0.7)]
+    assert hit_flags(events, labels) == [True, False, False]
+    assert match(events, labels) == (1, 0, 2)

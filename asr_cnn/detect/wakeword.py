@@ -126,20 +126,27 @@ def events_at(detector: Detector, scores: torch.Tensor, thresholds: torch.Tensor
     return [detector.to_event(pick) for pick in picks]
 
 
+def overlaps(event: Event, label: dict[str, Any]) -> bool:
+    """Whether an event names a label's keyword and its window overlaps the label's time."""
+    return label["keyword"] == event.keyword and event.start_s < label["end_s"] and label["start_s"] < event.end_s
+
+
+def hit_flags(events: list[Event], labels: list[dict[str, Any]]) -> list[bool]:
+    """Per event, in order: a hit (it matches a label not matched before) or a false alarm."""
+    matched = [False] * len(labels)
+    flags = []
+    for event in events:
+        found = next((i for i, label in enumerate(labels) if not matched[i] and overlaps(event, label)), None)
+        if found is not None:
+            matched[found] = True
+        flags.append(found is not None)
+    return flags
+
+
 def match(events: list[Event], labels: list[dict[str, Any]]) -> tuple[int, int, int]:
     """Hits, misses and false alarms of one stream's events against its labels."""
-    matched = [False] * len(labels)
-    false_alarms = 0
-    for event in events:
-        for i, label in enumerate(labels):
-            if (not matched[i] and label["keyword"] == event.keyword
-                    and event.start_s < label["end_s"] and label["start_s"] < event.end_s):
-                matched[i] = True
-                break
-        else:
-            false_alarms += 1
-    hits = sum(matched)
-    return hits, len(labels) - hits, false_alarms
+    hits = sum(hit_flags(events, labels))
+    return hits, len(labels) - hits, len(events) - hits
 
 
 def operating_point(detector: Detector, scored: list[tuple[torch.Tensor, float]], streams: list[LabelledStream],
