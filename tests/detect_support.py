@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import torch
-from hydra import compose as compose_config
-from hydra import initialize_config_dir
-from omegaconf import DictConfig
 
 from asr_cnn import KeywordSpotter
 from asr_cnn.audio import load_audio
@@ -54,30 +49,10 @@ def bursty_audio(seconds: float, seed: int = 0, sample_rate: int = 16_000) -> to
     return (torch.randn(n, generator=generator) * 0.3 * gains).clamp(-1.0, 1.0)
 
 
-@contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    """Run torch on one intra-op thread: small streaming chunks only lose time to thread hand-offs."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def rss_mib() -> float:
     """Resident memory of this process in MiB (Linux)."""
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
-
-
-def compose(config_name: str, overrides: list[str]) -> DictConfig:
-    """A recipe's config as Hydra composes it, without running the recipe."""
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose_config(config_name, overrides=overrides)
 
 
 def keyword_clip(corpus: Path, spotter: KeywordSpotter, silence_s: float = 0.5) -> tuple[torch.Tensor, str, dict]:

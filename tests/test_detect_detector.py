@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 import torch
-from detect_support import bursty_audio, single_thread, tiny_spotter
+from detect_support import bursty_audio, tiny_spotter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asr_cnn.detect import Detector
 from asr_cnn.detect.detector import NON_KEYWORDS, rows_for
 from asr_cnn.streaming import scan
+from asr_cnn.threads import torch_threads
 
 SECONDS = 8.0
 TOLERANCE = 1e-5
@@ -18,7 +19,7 @@ TOLERANCE = 1e-5
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    with single_thread():
+    with torch_threads(1):
         yield
 
 

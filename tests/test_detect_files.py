@@ -9,12 +9,14 @@ import pytest
 import soundfile as sf
 import torch
 import torchaudio.functional as AF
-from detect_support import bursty_audio, compose, rss_mib, single_thread, tiny_spotter
+from detect_support import bursty_audio, rss_mib, tiny_spotter
 
 from asr_cnn.audio import AudioError, load_audio, save_audio
 from asr_cnn.detect import Detector
 from asr_cnn.detect.files import audio_files, detect, detect_file, read_blocks
 from asr_cnn.streaming import num_windows
+from asr_cnn.threads import torch_threads
+from asr_cnn.training.config import compose_config
 
 SAMPLE_RATE = 16_000
 LONG_MINUTES = 10
@@ -23,7 +25,7 @@ RSS_SLACK_MIB = 6.0  # the long file is 19 MB as PCM16 and 38 MB as float: loadi
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    with single_thread():
+    with torch_threads(1):
         yield
 
 
@@ -62,7 +64,7 @@ def test_audio_files_lists_sound_files_recursively(folder):
 
 
 def test_detect_prints_one_json_object_per_event_per_file(folder, checkpoint, capsys):
-    cfg = compose("detect", [f"checkpoint={checkpoint}", f"input={folder}", "detector.refractory_s=0.5"])
+    cfg = compose_config("detect", [f"checkpoint={checkpoint}", f"input={folder}", "detector.refractory_s=0.5"])
     assert detect(cfg) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     by_file = {}
@@ -80,7 +82,7 @@ def test_detect_prints_one_json_object_per_event_per_file(folder, checkpoint, ca
 def test_detect_reports_bad_files_and_goes_on(folder, checkpoint, tmp_path, capsys):
     (tmp_path / "broken.wav").write_bytes(b"RIFF but not really a wave file")
     save_audio(tmp_path / "fine.wav", bursty_audio(3.0))
-    cfg = compose("detect", [f"checkpoint={checkpoint}", f"input={tmp_path}"])
+    cfg = compose_config("detect", [f"checkpoint={checkpoint}", f"input={tmp_path}"])
     assert detect(cfg) == 1
     out = capsys.readouterr()
     assert "broken.wav: not a readable audio file" in out.err

@@ -7,10 +7,11 @@ import tracemalloc
 
 import pytest
 import torch
-from detect_support import bursty_audio, rss_mib, single_thread, tiny_spotter
+from detect_support import bursty_audio, rss_mib, tiny_spotter
 
 from asr_cnn.detect import Detector
 from asr_cnn.detect.detector import rows_for
+from asr_cnn.threads import torch_threads
 
 SECONDS = 12.0
 CHUNK = 1_280  # 80 ms at 16 kHz
@@ -21,7 +22,7 @@ TRACED_SLACK_BYTES = 100_000
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    with single_thread():
+    with torch_threads(1):
         yield
 
 

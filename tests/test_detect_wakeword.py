@@ -5,20 +5,22 @@ from __future__ import annotations
 import json
 
 import pytest
-from detect_support import bursty_audio, compose, single_thread, tiny_spotter
+from detect_support import bursty_audio, tiny_spotter
 
 from asr_cnn import KeywordSpotter
 from asr_cnn.audio import AudioError, save_audio
 from asr_cnn.detect import Detector, Event
 from asr_cnn.detect.wakeword import (DET_FILENAME, METRICS_FILENAME, OperatingPoint, evaluate_streams, events_at,
                                      hit_flags, load_streams, match, stream_scores, threshold_for)
+from asr_cnn.threads import torch_threads
+from asr_cnn.training.config import compose_config
 
 LABELS = [{"keyword": "yes", "start_s": 2.0, "end_s": 2.5}, {"keyword": "no", "start_s": 6.0, "end_s": 6.4}]
 
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    with single_thread():
+    with torch_threads(1):
         yield
 
 
@@ -73,7 +75,7 @@ def test_evaluate_streams_reports_plots_and_writes_the_threshold(streams, tmp_pa
     checkpoint = tmp_path / "tiny.pt"
     tiny_spotter().save(checkpoint)
     out = tmp_path / "eval"
-    cfg = compose("evaluate_stream", [f"checkpoint={checkpoint}", f"streams={streams}", f"output_dir={out}",
+    cfg = compose_config("evaluate_stream", [f"checkpoint={checkpoint}", f"streams={streams}", f"output_dir={out}",
                                       "target_fa_per_hour=100", "write_threshold=true"])
     metrics = evaluate_streams(cfg)
     assert (out / DET_FILENAME).stat().st_size > 0
@@ -87,7 +89,7 @@ def test_evaluate_streams_reports_plots_and_writes_the_threshold(streams, tmp_pa
     written = KeywordSpotter.load(checkpoint).extra["thresholds"]
     assert written == {"yes": target["threshold"], "no": target["threshold"]}
     # A detector built from the updated checkpoint runs at that operating point.
-    again = evaluate_streams(compose("evaluate_stream", [f"checkpoint={checkpoint}", f"streams={streams}",
+    again = evaluate_streams(compose_config("evaluate_stream", [f"checkpoint={checkpoint}", f"streams={streams}",
                                                         f"output_dir={out}"]))
     assert again["detector_thresholds"]["false_alarms"] == target["false_alarms"]
 
@@ -98,7 +100,7 @@ def test_evaluate_the_tiny_checkpoint_on_the_tiny_corpus_stream(tiny_corpus, tin
     checkpoint.write_bytes(tiny_checkpoint.read_bytes())  # the shared checkpoint stays untouched
     streams = tiny_corpus / "streams"
     labels = sum(len(json.loads(path.read_text())) for path in streams.glob("*.json"))
-    metrics = evaluate_streams(compose("evaluate_stream", [
+    metrics = evaluate_streams(compose_config("evaluate_stream", [
         f"checkpoint={checkpoint}", f"streams={streams}", f"output_dir={tmp_path / 'eval'}",
         "target_fa_per_hour=1000000", "write_threshold=true"]))
     assert labels > 0

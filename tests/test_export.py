@@ -8,12 +8,14 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from detect_support import bursty_audio, compose, single_thread, tiny_spotter
+from detect_support import bursty_audio, tiny_spotter
 
 from asr_cnn import KeywordSpotter
 from asr_cnn.detect.export import OnnxStreamer, export, export_onnx, lag_rows, steady_state
 from asr_cnn.layers.streaming import flatten_state
 from asr_cnn.streaming import StreamingScanner
+from asr_cnn.threads import torch_threads
+from asr_cnn.training.config import compose_config
 
 SECONDS = 10.0
 PARITY = 1e-4
@@ -21,7 +23,7 @@ PARITY = 1e-4
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    with single_thread():
+    with torch_threads(1):
         yield
 
 
@@ -30,13 +32,13 @@ def tiny_onnx(tmp_path_factory):
     """The tiny spotter exported through the recipe's function, from a saved checkpoint."""
     root = tmp_path_factory.mktemp("export")
     tiny_spotter().save(root / "tiny.pt")
-    with single_thread():
-        return export(compose("export", [f"checkpoint={root / 'tiny.pt'}", f"output={root / 'out' / 'kws.onnx'}"]))
+    with torch_threads(1):
+        return export(compose_config("export", [f"checkpoint={root / 'tiny.pt'}", f"output={root / 'out' / 'kws.onnx'}"]))
 
 
 def default_spotter() -> KeywordSpotter:
     """An untrained spotter with the default body of ``conf/train.yaml``."""
-    cfg = compose("train", [])
+    cfg = compose_config("train", [])
     config = {key: cfg[key] for key in ("frontend", "model", "head", "spotter")}
     return KeywordSpotter.from_config({**config, "labels": ["_silence_", "_unknown_", "yes", "no"]}).eval()
 

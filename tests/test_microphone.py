@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from detect_support import keyword_clip, single_thread, tiny_spotter
+from detect_support import keyword_clip, tiny_spotter
 from pulse import PrivatePulse, skip_unless_available
 
 from asr_cnn import KeywordSpotter
@@ -25,6 +25,7 @@ from asr_cnn.audio import load_audio, save_audio
 from asr_cnn.detect import Detector
 from asr_cnn.detect import microphone
 from asr_cnn.detect.microphone import MicrophoneError, import_sounddevice, stream_microphone
+from asr_cnn.threads import torch_threads
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_RATE = 16_000
@@ -33,7 +34,7 @@ STARTUP_TIMEOUT_S = 60.0  # the recipe imports torch and hydra before it listens
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    with single_thread():
+    with torch_threads(1):
         yield
 
 
