@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 import torch
-from hydra import compose, initialize_config_dir
 
 from asr_cnn.audio import load_audio
 from asr_cnn.constants import CLIP_SAMPLES, SAMPLE_RATE
@@ -21,15 +20,14 @@ from asr_cnn.data.config import CorpusError
 from asr_cnn.data.engines import EngineError, EngineUnavailable, Unpronounceable
 from asr_cnn.data.engines.piper import PiperEngine
 from asr_cnn.data.streams import KEYWORD_MARGIN_S
+from asr_cnn.training.config import compose_config
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
 TINY_KEYWORDS = ["yes", "no", "stop"]
 ESPEAK_ONLY = ["~data.engines.piper", "data.held_out=espeak:en"]  # holds out a voice family instead
 
 
 def tiny_config(root: Path, *overrides: str):
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose("make_data", overrides=["data=tiny", f"data.root={root}", *overrides]).data
+    return compose_config("make_data", ["data=tiny", f"data.root={root}", *overrides]).data
 
 
 def manifest_rows(root: Path) -> list[dict[str, str]]:

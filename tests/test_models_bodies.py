@@ -1,6 +1,5 @@
 """Every model body in conf/model: builds from its config, fits the window, trains, and streams exactly."""
 
-from pathlib import Path
 
 import pytest
 import torch
@@ -11,8 +10,8 @@ from streaming_helpers import assert_streams_exactly, check_streaming_contract, 
 
 from asr_cnn.constants import N_MELS, N_MFCC
 from asr_cnn.layers import StreamingLayer
+from asr_cnn.training.config import CONF_DIR
 
-CONF = Path(__file__).resolve().parents[1] / "conf" / "model"
 BODIES = ("tdnn", "cnn2d", "res8", "tc_resnet8", "ds_cnn")
 WINDOW_FRAMES = 98  # one second of 10 ms causal frames
 MAX_CONTEXT = 80  # leaves the window head a few body frames to pool
@@ -22,7 +21,7 @@ FRAMES = 120
 
 def build(name: str, in_features: int = N_MELS, seed: int = 0) -> StreamingLayer:
     torch.manual_seed(seed)
-    body = instantiate(OmegaConf.load(CONF / f"{name}.yaml"), in_features=in_features)
+    body = instantiate(OmegaConf.load(CONF_DIR / "model" / f"{name}.yaml"), in_features=in_features)
     return randomize_batchnorm(body, seed).eval()
 
 

@@ -5,37 +5,33 @@ Runs over a tiny test body (hand-checkable window arithmetic) and over every mod
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
 from asr_cnn import KeywordSpotter
 from asr_cnn.streaming import StreamingScanner, naive_scan, num_windows, scan
+from asr_cnn.training.config import CONF_DIR, compose_config
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
-MODEL_NAMES = sorted(p.stem for p in (CONF / "model").glob("*.yaml"))
+MODEL_NAMES = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
 LABELS = ["_silence_", "_unknown_", "hello", "stop"]
 TOL = dict(atol=1e-4, rtol=0)
 
 
 def tiny_spotter(window_seconds: float = 0.5) -> KeywordSpotter:
     cfg = OmegaConf.create({
-        "frontend": OmegaConf.load(CONF / "frontend" / "logmel.yaml"),
+        "frontend": OmegaConf.load(CONF_DIR / "frontend" / "logmel.yaml"),
         "model": {"_target_": "tiny_body.TinyBody", "channels": 8},
-        "head": OmegaConf.load(CONF / "head" / "default.yaml"),
+        "head": OmegaConf.load(CONF_DIR / "head" / "default.yaml"),
         "spotter": {"window_seconds": window_seconds}, "labels": LABELS})
     torch.manual_seed(0)
     return KeywordSpotter.from_config(cfg).eval()
 
 
 def model_spotter(name: str) -> KeywordSpotter:
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = compose(config_name="train", overrides=[f"model={name}", f"+labels={LABELS}"])
+    cfg = compose_config("train", [f"model={name}", f"+labels={LABELS}"])
     torch.manual_seed(0)
     spotter = KeywordSpotter.from_config(cfg).eval()
     randomise_batch_norm(spotter)
