@@ -1,20 +1,34 @@
 # The whole set-up on a fresh machine: `make demo` (the main job) and `make test`.
+# Every install resolves the versions in requirements.lock; `make lock` refreshes that file (then commit it).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
+LOCK_VENV := .lock-venv
 # Debian packages the microphone tests need: PortAudio for sounddevice, PulseAudio for a virtual microphone.
 SYSTEM_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils
 
-.PHONY: install system-deps test demo clean
+.PHONY: install system-deps test test-fast demo lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -c $(LOCK) -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve every dependency from pyproject.toml in a scratch venv and write the exact versions to
+# requirements.lock. A dependency update is this command plus a commit that CI tests.
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install -q --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install -q '.[test]'
+	{ echo "# Exact versions every install uses (pip constraints). Refresh: make lock"; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --exclude asr_cnn; } > $(LOCK)
+	rm -rf $(LOCK_VENV) build
 
 # Installs the microphone test's Debian packages when running as root and they are missing;
 # otherwise those tests skip with a message naming this command.
@@ -32,8 +46,13 @@ test: install system-deps
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; fi; exit $$rc
 
+# Day-to-day: everything but the tests marked slow.
+test-fast: install system-deps
+	@$(BIN)/python -m pytest -m 'not slow'; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; fi; exit $$rc
+
 demo: install
 	$(BIN)/python -m asr_cnn.demo
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache .hypothesis

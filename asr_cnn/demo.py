@@ -24,7 +24,7 @@ from asr_cnn.detect import Detector
 from asr_cnn.detect.files import detect_file
 from asr_cnn.detect.wakeword import DET_FILENAME, SECONDS_PER_HOUR, evaluate_streams, hit_flags
 from asr_cnn.models.spotter import KeywordSpotter
-from asr_cnn.training.config import compose_config
+from asr_cnn.config import compose_config
 from asr_cnn.training.loop import train
 from asr_cnn.training.outputs import IMAGES, SUMMARY_NAME
 from asr_cnn.training.report import percent, write_report
@@ -121,11 +121,12 @@ def run_demo(overrides: list[str]) -> dict:
     return {"paths": paths, "metrics": metrics, "scan": scan, "seconds": elapsed}
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str] | None = None) -> None:
+    """``python -m asr_cnn.demo`` and the ``asr-cnn-demo`` command: the overrides come from the command line."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     logging.getLogger("asr_cnn.training").setLevel(logging.INFO)  # the summary and one line per epoch
-    run_demo(argv)
+    run_demo(sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

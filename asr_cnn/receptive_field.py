@@ -176,7 +176,7 @@ def receptive_field(cfg: DictConfig) -> dict:
 
 def main(argv: list[str]) -> None:
     """Compose ``conf/receptive_field.yaml`` with the overrides, measure and print the result as JSON."""
-    from asr_cnn.training.config import compose_config
+    from asr_cnn.config import compose_config
 
     print(json.dumps(receptive_field(compose_config("receptive_field", argv)), indent=2))
 

@@ -236,7 +236,7 @@ def main(argv: list[str]) -> None:
     Without an ``experiment=...`` override the experiment is left out, so ``model=<name>`` describes
     that model config on the primary front end rather than on the default experiment's.
     """
-    from asr_cnn.training.config import compose_config
+    from asr_cnn.config import compose_config
 
     chosen = any(arg.lstrip("~+").startswith("experiment") for arg in argv)
     spotter = KeywordSpotter.from_config(compose_config("train", argv if chosen else ["~experiment", *argv]))

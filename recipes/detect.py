@@ -1,21 +1,9 @@
 """Scan sound files for keywords: ``python recipes/detect.py checkpoint=<path> input=<wav or folder>``.
 
-Prints one JSON object per event, per file, e.g.
-``{"file": "a.wav", "keyword": "yes", "start_s": 3.2, "end_s": 4.2, "score": 0.93}``.
+The same command is installed as ``asr-cnn-detect``; see :mod:`asr_cnn.recipes.detect`.
 """
 
-import sys
-
-import hydra
-from omegaconf import DictConfig
-
-from asr_cnn.detect.files import detect
-
-
-@hydra.main(config_path="../conf", config_name="detect", version_base="1.3")
-def main(cfg: DictConfig) -> None:
-    sys.exit(detect(cfg))
-
+from asr_cnn.recipes.detect import main
 
 if __name__ == "__main__":
     main()

@@ -1,20 +1,9 @@
 """Evaluate a checkpoint: ``python recipes/evaluate.py checkpoint=<model.pt> [split=test | audio_dir=<folder>]``.
 
-``split`` names a corpus split (``train``, ``validation``, ``test``, ``test_engine``) or a list of them,
-read from ``data.root``; ``audio_dir`` classifies every WAV under a folder instead and scores the files
-that sit in a ``<label>/`` subfolder. Results go to the log and to ``evaluation.json`` in the run directory.
+The same command is installed as ``asr-cnn-evaluate``; see :mod:`asr_cnn.recipes.evaluate`.
 """
 
-import hydra
-from omegaconf import DictConfig
-
-from asr_cnn.training.evaluate import evaluate
-
-
-@hydra.main(config_path="../conf", config_name="evaluate", version_base="1.3")
-def main(cfg: DictConfig) -> None:
-    evaluate(cfg)
-
+from asr_cnn.recipes.evaluate import main
 
 if __name__ == "__main__":
     main()

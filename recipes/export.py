@@ -1,19 +1,9 @@
 """Export a spotter's streaming step to ONNX: ``python recipes/export.py checkpoint=<path> output=<file.onnx>``.
 
-The graph takes one hop of samples and the state, and returns the posteriors of one window and the
-next state; see :mod:`asr_cnn.detect.export` for how to start a stream (zero state, drop ``lag`` rows).
+The same command is installed as ``asr-cnn-export``; see :mod:`asr_cnn.recipes.export`.
 """
 
-import hydra
-from omegaconf import DictConfig
-
-from asr_cnn.detect.export import export
-
-
-@hydra.main(config_path="../conf", config_name="export", version_base="1.3")
-def main(cfg: DictConfig) -> None:
-    print(export(cfg))
-
+from asr_cnn.recipes.export import main
 
 if __name__ == "__main__":
     main()

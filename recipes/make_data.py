@@ -1,32 +1,9 @@
 """Build the keyword corpus of a data config (and its long test streams).
 
-    python recipes/make_data.py                                   # conf/data/default.yaml -> data/synth11
-    python recipes/make_data.py data=tiny                         # seconds, for tests and CI
-    python recipes/make_data.py data.keywords='[hey jarvis, lights on]' data.name=jarvis
-    python recipes/make_data.py data.root=/srv/corpora/kws
-
-A second run with the same config does nothing (the corpus is content-addressed).
+The same command is installed as ``asr-cnn-make-data``; see :mod:`asr_cnn.recipes.make_data`.
 """
 
-from __future__ import annotations
-
-import logging
-
-import hydra
-from hydra.utils import to_absolute_path
-from omegaconf import DictConfig
-
-from asr_cnn.data.corpus import build_corpus, summarize
-
-log = logging.getLogger(__name__)
-
-
-@hydra.main(config_path="../conf", config_name="make_data", version_base="1.3")
-def main(cfg: DictConfig) -> None:
-    cfg.data.root = to_absolute_path(cfg.data.root)  # relative to where the user ran, even if Hydra chdir'd
-    report = build_corpus(cfg.data)
-    log.info("%s\n%s", report.root, summarize(report.records()))
-
+from asr_cnn.recipes.make_data import main
 
 if __name__ == "__main__":
     main()

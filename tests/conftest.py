@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from asr_cnn.training.config import compose_config
+from asr_cnn.config import compose_config
 
 
 def tiny_overrides(corpus: Path, run_dir: Path, *extra: str) -> list[str]:

@@ -20,7 +20,7 @@ from asr_cnn.data.config import CorpusError
 from asr_cnn.data.engines import EngineError, EngineUnavailable, Unpronounceable
 from asr_cnn.data.engines.piper import PiperEngine
 from asr_cnn.data.streams import KEYWORD_MARGIN_S
-from asr_cnn.training.config import compose_config
+from asr_cnn.config import compose_config
 
 TINY_KEYWORDS = ["yes", "no", "stop"]
 ESPEAK_ONLY = ["~data.engines.piper", "data.held_out=espeak:en"]  # holds out a voice family instead

@@ -16,7 +16,7 @@ from asr_cnn.detect import Detector
 from asr_cnn.detect.files import audio_files, detect, detect_file, read_blocks
 from asr_cnn.streaming import num_windows
 from asr_cnn.threads import torch_threads
-from asr_cnn.training.config import compose_config
+from asr_cnn.config import compose_config
 
 SAMPLE_RATE = 16_000
 LONG_MINUTES = 10

@@ -13,7 +13,7 @@ from asr_cnn.detect import Detector, Event
 from asr_cnn.detect.wakeword import (DET_FILENAME, METRICS_FILENAME, OperatingPoint, evaluate_streams, events_at,
                                      hit_flags, load_streams, match, stream_scores, threshold_for)
 from asr_cnn.threads import torch_threads
-from asr_cnn.training.config import compose_config
+from asr_cnn.config import compose_config
 
 LABELS = [{"keyword": "yes", "start_s": 2.0, "end_s": 2.5}, {"keyword": "no", "start_s": 6.0, "end_s": 6.4}]
 

@@ -15,7 +15,7 @@ from asr_cnn.detect.export import OnnxStreamer, export, export_onnx, lag_rows, s
 from asr_cnn.layers.streaming import flatten_state
 from asr_cnn.streaming import StreamingScanner
 from asr_cnn.threads import torch_threads
-from asr_cnn.training.config import compose_config
+from asr_cnn.config import compose_config
 
 SECONDS = 10.0
 PARITY = 1e-4

@@ -10,7 +10,7 @@ from streaming_helpers import assert_streams_exactly, check_streaming_contract, 
 
 from asr_cnn.constants import N_MELS, N_MFCC
 from asr_cnn.layers import StreamingLayer
-from asr_cnn.training.config import CONF_DIR
+from asr_cnn.config import CONF_DIR
 
 BODIES = ("tdnn", "cnn2d", "res8", "tc_resnet8", "ds_cnn")
 WINDOW_FRAMES = 98  # one second of 10 ms causal frames

@@ -16,10 +16,10 @@ import torch
 
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.training.checkpointing import RESUME_NAME
-from asr_cnn.training.config import CONF_DIR, compose_config
+from asr_cnn.config import compose_config
 from asr_cnn.training.evaluate import evaluate
 
-REPO = CONF_DIR.parent
+REPO = Path(__file__).resolve().parents[1]
 TRAIN_RECIPE = REPO / "recipes" / "train.py"
 RUN_FILES = ("model.pt", RESUME_NAME, "metrics.json", "confusion_matrix.png", "training_curves.png", "summary.md",
              "report.md")

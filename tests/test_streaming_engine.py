@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 
 from asr_cnn import KeywordSpotter
 from asr_cnn.streaming import StreamingScanner, naive_scan, num_windows, scan
-from asr_cnn.training.config import CONF_DIR, compose_config
+from asr_cnn.config import CONF_DIR, compose_config
 
 MODEL_NAMES = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
 LABELS = ["_silence_", "_unknown_", "hello", "stop"]

@@ -9,7 +9,7 @@ from asr_cnn.layers.head import WindowHead
 from asr_cnn.layers.streaming import available_outputs
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.receptive_field import measure, receptive_field
-from asr_cnn.training.config import compose_config
+from asr_cnn.config import compose_config
 from tiny_body import TinyBody
 
 LABELS = ["_silence_", "_unknown_", "yes"]

@@ -16,7 +16,7 @@ import torch
 from asr_cnn import KeywordSpotter
 from asr_cnn.constants import SAMPLE_RATE
 from asr_cnn.streaming import StreamingScanner, naive_scan, scan
-from asr_cnn.training.config import compose_config
+from asr_cnn.config import compose_config
 
 CHUNK_MS = (10, 20, 80, 1000)
 PER_STREAM_CHUNK_MS = 80

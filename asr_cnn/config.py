@@ -1,4 +1,8 @@
-"""Composing the Hydra configs in ``conf/`` from Python (tools, the demo and the tests)."""
+"""Composing the Hydra configs that ship inside the package (``asr_cnn/conf/``) from Python.
+
+Recipes, console commands, the demo, tools and tests all compose from this one folder, so an installed
+wheel and a clone read the same configs.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from pathlib import Path
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
-"""The repository's config folder (the package is installed in editable mode next to it)."""
+CONF_DIR = Path(__file__).resolve().parent / "conf"
+"""The package's config folder (shipped as package data)."""
 
 
 def compose_config(name: str, overrides: Sequence[str] = ()) -> DictConfig:

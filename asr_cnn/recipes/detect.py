@@ -1,0 +1,21 @@
+"""Scan sound files for keywords: ``python recipes/detect.py checkpoint=<path> input=<wav or folder>``.
+
+Prints one JSON object per event, per file, e.g.
+``{"file": "a.wav", "keyword": "yes", "start_s": 3.2, "end_s": 4.2, "score": 0.93}``.
+"""
+
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+from asr_cnn.config import CONF_DIR
+from asr_cnn.detect.files import detect
+from asr_cnn.recipes.errors import user_errors
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="detect", version_base="1.3")
+@user_errors
+def main(cfg: DictConfig) -> None:
+    sys.exit(detect(cfg))
+

@@ -1,0 +1,20 @@
+"""Evaluate a checkpoint: ``python recipes/evaluate.py checkpoint=<model.pt> [split=test | audio_dir=<folder>]``.
+
+``split`` names a corpus split (``train``, ``validation``, ``test``, ``test_engine``) or a list of them,
+read from ``data.root``; ``audio_dir`` classifies every WAV under a folder instead and scores the files
+that sit in a ``<label>/`` subfolder. Results go to the log and to ``evaluation.json`` in the run directory.
+"""
+
+import hydra
+from omegaconf import DictConfig
+
+from asr_cnn.config import CONF_DIR
+from asr_cnn.recipes.errors import user_errors
+from asr_cnn.training.evaluate import evaluate
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="evaluate", version_base="1.3")
+@user_errors
+def main(cfg: DictConfig) -> None:
+    evaluate(cfg)
+
