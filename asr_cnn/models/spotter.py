@@ -7,14 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from asr_cnn.files import atomic_write
 from asr_cnn.frontend.functional import num_frames
 from asr_cnn.layers.head import WindowHead
 from asr_cnn.layers.sequential import StreamingSequential
 from asr_cnn.layers.streaming import StreamingLayer, available_outputs
+from asr_cnn.targets import check_file_config
 
 CHECKPOINT_FORMAT = 1
 SPOTTER_CONFIG_KEYS = ("frontend", "model", "head", "spotter")
@@ -117,9 +120,13 @@ class KeywordSpotter(StreamingSequential):
     def load(cls, path: str | os.PathLike, map_location: str | torch.device = "cpu") -> "KeywordSpotter":
         """Rebuild a saved spotter, in eval mode; the file is read with ``weights_only=True``.
 
+        The saved config may only build the project's own modules (:func:`asr_cnn.targets.check_file_config`):
+        a checkpoint is a file someone else may have written, and ``instantiate`` calls what it names.
+
         Raises:
             FileNotFoundError: No file at ``path``.
-            ValueError: The file is not an asr_cnn checkpoint or does not match its config.
+            ValueError: The file is not an asr_cnn checkpoint, its config names anything but the project's
+                modules, or its weights do not match its config.
         """
         path = Path(path)
         if not path.is_file():
@@ -130,9 +137,16 @@ class KeywordSpotter(StreamingSequential):
             raise ValueError(f"{path}: not a readable checkpoint ({err})") from err
         if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f"{path}: not an asr_cnn checkpoint of format {CHECKPOINT_FORMAT}")
-        spotter = cls.from_config(checkpoint["config"])
+        config, state_dict = checkpoint.get("config"), checkpoint.get("state_dict")
+        if not isinstance(config, dict) or not isinstance(state_dict, dict):
+            raise ValueError(f"{path}: an asr_cnn checkpoint needs a config and a state_dict")
+        check_file_config(config, path)  # before instantiate imports or calls anything it names
         try:
-            spotter.load_state_dict(checkpoint["state_dict"])
+            spotter = cls.from_config(config)
+        except (InstantiationException, OmegaConfBaseException, KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"{path}: the saved config does not build a spotter ({err})") from err
+        try:
+            spotter.load_state_dict(state_dict)
         except RuntimeError as err:
             raise ValueError(f"{path}: weights do not match the saved config ({err})") from err
         spotter.extra = checkpoint.get("extra", {})
