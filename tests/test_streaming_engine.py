@@ -31,7 +31,7 @@ def tiny_spotter(window_seconds: float = 0.5) -> KeywordSpotter:
 
 
 def model_spotter(name: str) -> KeywordSpotter:
-    cfg = compose_config("train", [f"model={name}", f"+labels={LABELS}"])
+    cfg = compose_config("train", ["~experiment", f"model={name}", f"+labels={LABELS}"])  # with its own front end
     torch.manual_seed(0)
     spotter = KeywordSpotter.from_config(cfg).eval()
     randomise_batch_norm(spotter)

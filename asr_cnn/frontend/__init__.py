@@ -2,5 +2,6 @@
 
 from asr_cnn.frontend.logmel import LogMel
 from asr_cnn.frontend.mfcc import MFCC
+from asr_cnn.frontend.speech_embedding_mel import SpeechEmbeddingMel
 
-__all__ = ["LogMel", "MFCC"]
+__all__ = ["LogMel", "MFCC", "SpeechEmbeddingMel"]

@@ -1,5 +1,6 @@
 """Audio CNN layers, all valid in time and streamable (see ``asr_cnn.layers.streaming``)."""
 
+from asr_cnn.layers.activation import FlooredLeakyReLU
 from asr_cnn.layers.conv2d import TimeFreqConv2d
 from asr_cnn.layers.fftconv import FFTConv1d
 from asr_cnn.layers.neocognitron import CCells, SCells
@@ -17,5 +18,5 @@ __all__ = [
     "Residual", "TDNN", "TimeFreqConv2d", "conv_output_size", "pool_output_size", "receptive_field", "same_padding",
     "PointwiseLayer", "State", "StreamingLayer", "StreamingSequential", "available_outputs", "compose_context", "flatten_state",
     "is_pointwise", "reset_streams", "unflatten_state",
-    "CCells", "FFTConv1d", "SCells",
+    "CCells", "FFTConv1d", "FlooredLeakyReLU", "SCells",
 ]
