@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from detect_support import tiny_spotter
 
+from asr_cnn import targets
 from asr_cnn.config import compose_config
 from asr_cnn.models.spotter import KeywordSpotter
 
@@ -91,3 +93,13 @@ def test_allowed_target_with_bad_arguments_is_a_value_error_naming_the_file(save
     path = crafted(saved, tmp_path, lambda config: config["model"].__setitem__("no_such_argument", 1))
     with pytest.raises(ValueError, match=r"crafted\.pt: the saved config does not build a spotter"):
         KeywordSpotter.load(path)
+
+
+def test_code_can_trust_its_own_model_package(tmp_path, monkeypatch):
+    path = tmp_path / "tiny.pt"
+    tiny_spotter().save(path)  # its body is the tests' own tiny_body.TinyBody
+    monkeypatch.setattr(targets, "_trusted", list(targets.MODEL_PACKAGES))  # as before conftest trusted it
+    with pytest.raises(ValueError, match=r"tiny\.pt: refused _target_ 'tiny_body\.TinyBody'"):
+        KeywordSpotter.load(path)
+    targets.add_model_packages("tiny_body")
+    assert type(KeywordSpotter.load(path).body).__name__ == "TinyBody"

@@ -11,16 +11,11 @@ from hypothesis import strategies as st
 from asr_cnn.detect import Detector
 from asr_cnn.detect.detector import NON_KEYWORDS, rows_for
 from asr_cnn.streaming import scan
-from asr_cnn.threads import torch_threads
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 SECONDS = 8.0
 TOLERANCE = 1e-5
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    with torch_threads(1):
-        yield
 
 
 @pytest.fixture(scope="module")

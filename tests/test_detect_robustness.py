@@ -11,19 +11,14 @@ from detect_support import bursty_audio, rss_mib, tiny_spotter
 
 from asr_cnn.detect import Detector
 from asr_cnn.detect.detector import rows_for
-from asr_cnn.threads import torch_threads
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 SECONDS = 12.0
 CHUNK = 1_280  # 80 ms at 16 kHz
 MEMORY_MINUTES = 3.0
 RSS_SLACK_MIB = 4.0  # allocator noise; a leak of one score row per chunk would be far above it over minutes
 TRACED_SLACK_BYTES = 100_000
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    with torch_threads(1):
-        yield
 
 
 def test_nan_and_clipped_samples_do_not_poison_the_rest_of_the_stream():

@@ -17,14 +17,10 @@ from asr_cnn.streaming import StreamingScanner
 from asr_cnn.threads import torch_threads
 from asr_cnn.config import compose_config
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 SECONDS = 10.0
 PARITY = 1e-4
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    with torch_threads(1):
-        yield
 
 
 @pytest.fixture(scope="module")

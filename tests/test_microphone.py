@@ -25,17 +25,12 @@ from asr_cnn.audio import load_audio, save_audio
 from asr_cnn.detect import Detector
 from asr_cnn.detect import microphone
 from asr_cnn.detect.microphone import MicrophoneError, import_sounddevice, stream_microphone
-from asr_cnn.threads import torch_threads
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_RATE = 16_000
 STARTUP_TIMEOUT_S = 60.0  # the recipe imports torch and hydra before it listens
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    with torch_threads(1):
-        yield
 
 
 def test_missing_portaudio_names_the_debian_package(monkeypatch):
