@@ -20,6 +20,7 @@ from omegaconf import DictConfig
 
 from asr_cnn.layers.streaming import StreamingLayer, available_outputs
 from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.placement import placement
 from asr_cnn.training.plots import plot_receptive_field
 
 MS_PER_SECOND = 1000.0
@@ -73,11 +74,11 @@ def probe_features(spotter: KeywordSpotter, trials: int, seed: int = 0) -> torch
     Shape:
         Output: (trials, F, T).
     """
-    generator = torch.Generator().manual_seed(seed)
-    levels = 10 ** (torch.linspace(*PROBE_DB, trials) / DB_PER_DECADE)  # (trials,) amplitudes
-    wave = torch.randn(trials, spotter.window_samples, generator=generator) * levels[:, None]  # (trials, W)
+    generator = torch.Generator().manual_seed(seed)  # on the CPU: the same probes for a seed on any device
+    levels = 10 ** (torch.linspace(*PROBE_DB, trials, device=generator.device) / DB_PER_DECADE)  # (trials,)
+    wave = torch.randn(trials, spotter.window_samples, generator=generator, device=generator.device)  # (trials, W)
     with torch.no_grad():
-        return spotter.features(wave)
+        return spotter.features((wave * levels[:, None]).to(**placement(spotter)))
 
 
 def gradient_profile(body: StreamingLayer, features: torch.Tensor, channel: int, output_frame: int) -> torch.Tensor:

@@ -29,6 +29,7 @@ from torch import nn
 
 from asr_cnn.layers.streaming import StreamingLayer
 from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.placement import placement
 
 MS_PER_SECOND = 1000.0
 FFT_MACS_PER_POINT_LOG2 = 2  # a real N-point FFT costs about 2 N log2 N multiply-adds
@@ -134,7 +135,7 @@ def window_costs(spotter: KeywordSpotter, rows: list[tuple[str, nn.Module]]) -> 
                     macs[name] += out[0].numel() * weight[0].numel()
                 hooks.append(module.register_forward_hook(count))
     try:
-        spotter(torch.zeros(1, spotter.window_samples))
+        spotter(torch.zeros(1, spotter.window_samples, **placement(spotter)))
     finally:
         for hook in hooks:
             hook.remove()
@@ -149,36 +150,35 @@ def window_costs(spotter: KeywordSpotter, rows: list[tuple[str, nn.Module]]) -> 
 
 @torch.no_grad()
 def body_fields(spotter: KeywordSpotter, rows: list[tuple[str, nn.Module]]) -> dict[str, tuple[int, int]]:
-    """``(context, stride)`` in front-end frames of every row after the front end, by probing input lengths.
+    """``(context, stride)`` in front-end frames of every row after the front end, from its output lengths.
 
-    Runs body and head on 1, 2, ... frames and records when each row yields its first and second output.
-    Exact for valid-in-time layers, whatever the topology (residual branches included).
+    Runs body and head on every input length from the shortest they accept (their context + 1 frames)
+    to two scan hops longer. Valid in time, a row with context c and stride s gives (T - c - 1) // s + 1
+    outputs for T >= c + 1 frames, so the lengths at which its output grows are s apart and the first
+    one gives c. Exact whatever the topology (residual branches included); every probe is long enough
+    for every row, so any error is a real fault and propagates.
     """
     names = [name for name, _ in rows if not name.startswith("frontend")]
-    firsts: dict[str, dict[int, int]] = {name: {} for name in names}  # row -> {outputs: first T giving them}
-    lengths: dict[str, int] = {}
-    hooks = [module.register_forward_hook(lambda m, i, out, name=name: lengths.__setitem__(name, out.shape[-1]))
-             for name, module in rows if name in firsts]
+    lengths: dict[str, dict[int, int]] = {name: {} for name in names}  # row -> {input frames: output frames}
     frontend = spotter.frontend
-    context = (spotter.context - frontend.context) // frontend.stride  # body + head, in frames
-    limit = context + 1 + spotter.stride // frontend.stride  # every row has two outputs by then
+    shortest = (spotter.context - frontend.context) // frontend.stride + 1  # body + head, in frames
+    hop_frames = spotter.stride // frontend.stride
+    probe_lengths = range(shortest, shortest + 2 * hop_frames + 1)  # two growths of every row (s <= hop)
+    frames = shortest  # read by the hooks when they fire: the length being probed
+    hooks = [module.register_forward_hook(lambda m, i, out, name=name: lengths[name].__setitem__(frames, out.shape[-1]))
+             for name, module in rows if name in lengths]
     try:
-        for frames in range(1, limit + 1):
-            lengths.clear()
-            try:
-                spotter.classify_features(torch.zeros(1, frontend.n_features, frames))
-            except (ValueError, RuntimeError):  # too short for some layer: the rows before it still reported
-                pass
-            for name, n_out in lengths.items():
-                for count in (1, 2):
-                    if n_out >= count:
-                        firsts[name].setdefault(count, frames)
-            if all(len(first) == 2 for first in firsts.values()):
-                break
+        for frames in probe_lengths:
+            spotter.classify_features(torch.zeros(1, frontend.n_features, frames, **placement(spotter)))
     finally:
         for hook in hooks:
             hook.remove()
-    return {name: (first[1] - 1, first[2] - first[1]) for name, first in firsts.items()}
+    fields = {}
+    for name, outputs in lengths.items():
+        grows = [t for t in probe_lengths[1:] if outputs[t] > outputs[t - 1]]
+        stride = grows[1] - grows[0]
+        fields[name] = (grows[0] - 1 - stride * (outputs[grows[0]] - 1), stride)
+    return fields
 
 
 def summarize(spotter: KeywordSpotter) -> ModelSummary:

@@ -31,6 +31,7 @@ from torch import nn
 from asr_cnn.files import atomic_write
 from asr_cnn.layers.streaming import State, flatten_state
 from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.placement import placement
 from asr_cnn.streaming.scan import as_batch
 
 OPSET = 18
@@ -60,11 +61,12 @@ def steady_state(spotter: KeywordSpotter, batch_size: int = 1) -> State:
     Raises:
         RuntimeError: The shapes still change after ``MAX_WARM_UP_HOPS`` hops.
     """
-    state = spotter.init_state(batch_size, "cpu", torch.float32)
+    state = spotter.init_state(batch_size, **placement(spotter))
+    silence = torch.zeros(batch_size, spotter.hop_samples, **placement(spotter))  # (B, hop)
     shapes = None
     with torch.inference_mode():
         for _ in range(MAX_WARM_UP_HOPS):
-            rows, state = spotter.streaming_forward(torch.zeros(batch_size, spotter.hop_samples), state)
+            rows, state = spotter.streaming_forward(silence, state)
             now = {name: value.shape for name, value in flatten_state(state).items()}
             if rows.shape[-1] and now == shapes:
                 return zeros_like_state(state)
@@ -74,7 +76,7 @@ def steady_state(spotter: KeywordSpotter, batch_size: int = 1) -> State:
 
 def zeros_like_state(state: State) -> State:
     """The same nesting (empty dicts of stateless layers included), every tensor replaced by normal zeros."""
-    return {key: zeros_like_state(value) if isinstance(value, dict) else torch.zeros(value.shape)
+    return {key: zeros_like_state(value) if isinstance(value, dict) else torch.zeros(value.shape, device=value.device)
             for key, value in state.items()}
 
 

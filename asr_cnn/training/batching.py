@@ -104,9 +104,10 @@ def random_crop(wave: torch.Tensor, window: int, generator: torch.Generator) -> 
         wave: (B, S). Output: (B, window).
     """
     batch, samples = check_window(wave, window)
-    offsets = torch.randint(0, samples - window + 1, (batch,), generator=generator)  # (B,)
-    index = offsets[:, None] + torch.arange(window)[None, :]  # (B, window) sample positions per clip
-    return wave.gather(1, index.to(wave.device))
+    # Drawn on the generator's device, so the crops of a seed are the same wherever the clips are.
+    offsets = torch.randint(0, samples - window + 1, (batch,), generator=generator, device=generator.device)  # (B,)
+    index = offsets.to(wave.device)[:, None] + torch.arange(window, device=wave.device)[None, :]  # (B, window)
+    return wave.gather(1, index)
 
 
 def centre_crop(wave: torch.Tensor, window: int) -> torch.Tensor:

@@ -127,6 +127,7 @@ class Run:
     scaler: torch.amp.GradScaler
     loss_fn: nn.Module
     run_dir: Path
+    val_set: Dataset
     writer: SummaryWriter | None = None
     history: list[dict] = field(default_factory=list)
 
@@ -135,9 +136,9 @@ class Run:
                     scheduler=self.scheduler, scaler=self.scaler, progress=progress, history=self.history)
 
 
-def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
+def build_run(cfg: DictConfig, ctx: distributed.DistContext) -> Run:
+    """Spotter, data, optimiser, scheduler, gradient scaler and loss of one training process, on ``ctx.device``."""
     trainer = cfg.trainer
-    configure_cpu(trainer.threads, trainer.num_workers, ctx)
     torch.manual_seed(trainer.seed)  # the same initial weights on every rank
     spotter = KeywordSpotter.from_config(cfg).to(ctx.device)
     train_set, val_set = build_datasets(cfg, spotter.labels, ctx)
@@ -146,17 +147,23 @@ def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
         forward = DistributedDataParallel(forward, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
     optimizer = instantiate(cfg.optimizer)(params=spotter.parameters())
     sampler = EpochBatchSampler(len(train_set), trainer.batch_size, trainer.seed, ctx.rank, ctx.world_size)
-    run = Run(cfg, ctx, spotter, forward,
-              loader=DataLoader(EpochItems(train_set), batch_sampler=sampler, num_workers=trainer.num_workers,
-                                persistent_workers=trainer.num_workers > 0, pin_memory=ctx.device.type == "cuda",
-                                generator=torch.Generator().manual_seed(derive_seed(trainer.seed, ctx.rank))),
-              optimizer=optimizer, scheduler=instantiate(cfg.scheduler)(optimizer=optimizer),
-              scaler=torch.amp.GradScaler(ctx.device.type,
-                                          enabled=trainer.precision == MIXED_PRECISION and ctx.device.type == "cuda"),
-              loss_fn=nn.CrossEntropyLoss(weight=class_weights(trainer.class_weights, spotter.labels).to(ctx.device),
-                                          label_smoothing=trainer.label_smoothing),
-              run_dir=Path(cfg.run_dir))
+    return Run(cfg, ctx, spotter, forward,
+               loader=DataLoader(EpochItems(train_set), batch_sampler=sampler, num_workers=trainer.num_workers,
+                                 persistent_workers=trainer.num_workers > 0, pin_memory=ctx.device.type == "cuda",
+                                 generator=torch.Generator().manual_seed(derive_seed(trainer.seed, ctx.rank))),
+               optimizer=optimizer, scheduler=instantiate(cfg.scheduler)(optimizer=optimizer),
+               scaler=torch.amp.GradScaler(ctx.device.type,
+                                           enabled=trainer.precision == MIXED_PRECISION and ctx.device.type == "cuda"),
+               loss_fn=nn.CrossEntropyLoss(weight=class_weights(trainer.class_weights, spotter.labels).to(ctx.device),
+                                           label_smoothing=trainer.label_smoothing),
+               run_dir=Path(cfg.run_dir), val_set=val_set)
 
+
+def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
+    trainer = cfg.trainer
+    configure_cpu(trainer.threads, trainer.num_workers, ctx)
+    run = build_run(cfg, ctx)
+    spotter, sampler = run.spotter, run.loader.batch_sampler
     progress = new_epoch(0, 0)
     resume_path = run.run_dir / RESUME_NAME
     if trainer.resume and resume_path.is_file():
@@ -180,7 +187,7 @@ def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
         run.scheduler.step()
         progress = new_epoch(epoch + 1, progress["step"])
         if ctx.is_main:
-            val = evaluate_dataset(spotter, val_set, batch_size=trainer.eval_batch_size, device=ctx.device)
+            val = evaluate_dataset(spotter, run.val_set, batch_size=trainer.eval_batch_size, device=ctx.device)
             row.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
             run.history.append(row)
             for key, value in row.items():
@@ -213,7 +220,7 @@ def train_epoch(run: Run, progress: dict, epoch: int) -> dict:
     Returns:
         The updated progress: global step, batches done, this epoch's running loss, accuracy and seconds.
     """
-    trainer, ctx, spotter = run.cfg.trainer, run.ctx, run.spotter
+    trainer, ctx = run.cfg.trainer, run.ctx
     run.forward.train()
     progress = dict(progress)
     show = ctx.is_main and trainer.progress_bar and sys.stderr.isatty()  # a log file gets the epoch lines only
@@ -222,20 +229,8 @@ def train_epoch(run: Run, progress: dict, epoch: int) -> dict:
     tick, seen_since = time.perf_counter(), 0
     started = tick - progress["seconds"]  # this epoch's wall time includes what ran before a resume
     for wave, label in bar:
-        crops = torch.Generator().manual_seed(derive_seed(trainer.seed, ctx.rank, progress["step"]))
-        wave = random_crop(wave, spotter.window_samples, crops).to(ctx.device, non_blocking=True)  # (B, W)
-        label = label.to(ctx.device, non_blocking=True)
-        with torch.autocast(device_type=ctx.device.type, dtype=torch.float16, enabled=run.scaler.is_enabled()):
-            logits = run.forward(wave)  # (B, K)
-            loss = run.loss_fn(logits.float(), label)
-        run.optimizer.zero_grad(set_to_none=True)
-        run.scaler.scale(loss).backward()
-        if trainer.grad_clip:
-            run.scaler.unscale_(run.optimizer)
-            nn.utils.clip_grad_norm_(spotter.parameters(), trainer.grad_clip)
-        run.scaler.step(run.optimizer)
-        run.scaler.update()
-
+        logits, loss = train_step(run, wave, label, progress["step"])
+        label = label.to(logits.device)
         batch, loss_value = label.shape[0], loss.item()
         progress["step"] += 1
         progress["batch_in_epoch"] += 1
@@ -256,6 +251,38 @@ def train_epoch(run: Run, progress: dict, epoch: int) -> dict:
     bar.close()
     progress["seconds"] = time.perf_counter() - started
     return progress
+
+
+def train_step(run: Run, wave: torch.Tensor, label: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimiser step on a batch of clips: random crop, forward, loss, backward, clipping, update.
+
+    Args:
+        run: The training process.
+        wave: Clips of at least one window, on any device.
+        label: Their classes.
+        step: Global step number, which seeds the crops.
+
+    Returns:
+        ``(logits, loss)`` on the training device.
+
+    Shape:
+        wave: (B, S). label: (B,). logits: (B, K). loss: ().
+    """
+    trainer, ctx = run.cfg.trainer, run.ctx
+    crops = torch.Generator().manual_seed(derive_seed(trainer.seed, ctx.rank, step))
+    wave = random_crop(wave, run.spotter.window_samples, crops).to(ctx.device, non_blocking=True)  # (B, W)
+    label = label.to(ctx.device, non_blocking=True)
+    with torch.autocast(device_type=ctx.device.type, dtype=torch.float16, enabled=run.scaler.is_enabled()):
+        logits = run.forward(wave)  # (B, K)
+        loss = run.loss_fn(logits.float(), label)
+    run.optimizer.zero_grad(set_to_none=True)
+    run.scaler.scale(loss).backward()
+    if trainer.grad_clip:
+        run.scaler.unscale_(run.optimizer)
+        nn.utils.clip_grad_norm_(run.spotter.parameters(), trainer.grad_clip)
+    run.scaler.step(run.optimizer)
+    run.scaler.update()
+    return logits, loss
 
 
 def epoch_stats(ctx: distributed.DistContext, progress: dict) -> dict[str, float]:
