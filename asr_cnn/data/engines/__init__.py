@@ -6,11 +6,13 @@ from asr_cnn.data.engines.base import Engine, EngineError, EngineUnavailable, Un
 from asr_cnn.data.engines.espeak import EspeakEngine
 from asr_cnn.data.engines.festival import FestivalEngine
 from asr_cnn.data.engines.flite import FliteEngine
+from asr_cnn.data.engines.hibari import HibariEngine
+from asr_cnn.data.engines.kokoro import KokoroEngine
 from asr_cnn.data.engines.mbrola import MbrolaEngine
 from asr_cnn.data.engines.piper import PiperEngine
 
-ENGINES: dict[str, type[Engine]] = {e.name: e for e in (EspeakEngine, PiperEngine, FliteEngine, FestivalEngine,
-                                                        MbrolaEngine)}
+ENGINES: dict[str, type[Engine]] = {e.name: e for e in (EspeakEngine, PiperEngine, FliteEngine, HibariEngine,
+                                                        KokoroEngine, FestivalEngine, MbrolaEngine)}
 
 
 def engine_class(name: str) -> type[Engine]:
