@@ -9,8 +9,9 @@ import soundfile as sf
 import torch
 
 from asr_cnn.constants import CLIP_SAMPLES, SAMPLE_RATE
-from asr_cnn.data.augment import (WaveAugment, add_noise, apply_gain, change_speed, reverberate, synthetic_rir,
-                                  time_shift)
+from asr_cnn.config import compose_config
+from asr_cnn.data.augment import WaveAugment, add_noise, apply_gain, change_speed, reverberate, time_shift
+from asr_cnn.data.channel import DeviceChannel
 from asr_cnn.data.clips import fit, place, set_peak, trim_silence
 from asr_cnn.data.noise import babble, colored_noise
 from asr_cnn.data.spec_augment import SpecAugment, mask_along
@@ -28,18 +29,37 @@ def power_db(wave: torch.Tensor) -> float:
     return 10 * math.log10(float(wave.pow(2).mean()))
 
 
+def augment_config(**changes) -> dict:
+    """``data.augment`` of the default corpus config (the one source of its values), with ``changes``."""
+    cfg = dict(compose_config("train", []).data.augment)
+    return {**cfg, **changes}
+
+
 def test_wave_augment_is_seeded_and_keeps_shape():
-    noises = [colored_noise(2 * SAMPLE_RATE, 1.0, torch.Generator().manual_seed(0))]
-    augment = WaveAugment(noises, reverb_prob=0.5, speed_prob=0.5)
+    cfg = augment_config(noise_prob=1.0, speed_prob=1.0, room={**augment_config()["room"], "prob": 1.0, "bank": 4},
+                         device={**augment_config()["device"], "eq_prob": 1.0, "mu_law_prob": 1.0})
+    augment = WaveAugment.from_config(cfg, seed=3)
+    assert len(augment.rooms) == 4 and isinstance(augment.device, DeviceChannel)
     wave = place(tone(300, 4000), 6000)
     runs = [augment(wave, torch.Generator().manual_seed(s)) for s in (1, 1, 2)]
     assert torch.equal(runs[0], runs[1]) and not torch.equal(runs[0], runs[2])
     assert all(r.shape == (CLIP_SAMPLES,) and r.abs().max() <= 1 for r in runs)
+    again = WaveAugment.from_config(cfg, seed=3)  # the same rooms from the same seed
+    assert all(torch.equal(a, b) for a, b in zip(augment.rooms, again.rooms))
+    assert torch.equal(runs[0], again(wave, torch.Generator().manual_seed(1)))
+
+
+def test_every_stage_can_be_switched_off():
+    cfg = augment_config(shift_s=0.0, gain_db=[0.0, 0.0], noise_prob=0.0, speed_prob=0.0,
+                         room={**augment_config()["room"], "prob": 0.0}, device=None)
+    augment = WaveAugment.from_config(cfg)
+    assert augment.rooms == [] and augment.device is None  # no bank simulated when it would go unused
+    wave = place(tone(300, 4000), 6000)
+    assert torch.equal(augment(wave, torch.Generator().manual_seed(0)), wave)
 
 
 def test_wave_augment_from_config_with_and_without_noise_folder(tmp_path):
-    cfg = {"shift_s": 0.05, "gain_db": [-3, 3], "noise_prob": 1.0, "snr_db": [5, 5], "speed": [1, 1],
-           "speed_prob": 0.0, "reverb_prob": 0.0, "rt60_s": [0.2, 0.3], "spec": {"freq_masks": 1}}
+    cfg = augment_config(shift_s=0.05, noise_prob=1.0, snr_db=[5, 5])
     sf.write(tmp_path / "hum.wav", tone(50, 3 * SAMPLE_RATE).numpy(), SAMPLE_RATE)
     from_folder = WaveAugment.from_config(cfg, tmp_path)
     assert len(from_folder.noises) == 1 and from_folder.noises[0].shape == (3 * SAMPLE_RATE,)
@@ -48,7 +68,9 @@ def test_wave_augment_from_config_with_and_without_noise_folder(tmp_path):
     out = from_folder(tone(1000), torch.Generator().manual_seed(0))
     assert out.shape == (CLIP_SAMPLES,)
     with pytest.raises(ValueError, match="noise"):
-        WaveAugment([], noise_prob=0.5)
+        WaveAugment([], **{k: v for k, v in cfg.items() if k not in ("room", "device", "spec")})
+    with pytest.raises(ValueError, match="room"):
+        WaveAugment.from_config(augment_config(room={**cfg["room"], "bank": 0}))
 
 
 def test_time_shift_and_gain():
@@ -69,14 +91,14 @@ def test_change_speed_raises_frequency_and_keeps_length():
     assert change_speed(tone(500), 0.9).shape == (CLIP_SAMPLES,)
 
 
-def test_reverb_tail_decays_and_keeps_level():
-    rir = synthetic_rir(0.3, 6.0, torch.Generator().manual_seed(0))
-    assert rir[0] == 1 and rir.shape == (int(0.3 * SAMPLE_RATE),)
-    third = rir.shape[0] // 3
-    assert rir[1:third].pow(2).sum() > 100 * rir[-third:].pow(2).sum()
-    wet = reverberate(place(tone(300, 2000), 1000), rir)
-    assert wet.shape == (CLIP_SAMPLES,) and abs(power_db(wet) - power_db(place(tone(300, 2000), 1000))) < 1e-3
-    assert wet[3000:6000].abs().max() > 0  # the tail rings on after the tone
+def test_reverb_keeps_length_and_level_and_rings_on():
+    rir = torch.zeros(4000)
+    rir[0], rir[1600] = 1.0, 0.5  # the direct sound and one echo 100 ms later
+    dry = place(tone(300, 2000), 1000)
+    wet = reverberate(dry, rir)
+    assert wet.shape == (CLIP_SAMPLES,) and abs(power_db(wet) - power_db(dry)) < 1e-3
+    assert wet[3000:4600].abs().max() > 0.1 * wet.abs().max()  # the echo after the tone ends
+    assert torch.allclose(wet / wet.abs().max(), (dry + 0.5 * time_shift(dry, 1600)).div(1.5 * 0.3), atol=1e-3)
 
 
 def test_spec_augment_masks_in_training_and_is_identity_in_eval():

@@ -1,12 +1,12 @@
 """Waveform augmentation for training: stateless functions and :class:`WaveAugment`, which draws their
 parameters from a generator the caller seeds (the dataset seeds one per item and epoch).
 
-Feature-level masking lives in :mod:`asr_cnn.data.spec_augment`.
+Rooms are simulated in :mod:`asr_cnn.data.rooms`, devices and links in :mod:`asr_cnn.data.channel`;
+feature-level masking lives in :mod:`asr_cnn.data.spec_augment`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,18 +17,11 @@ from torch import nn
 
 from asr_cnn.audio import load_audio
 from asr_cnn.constants import SAMPLE_RATE
+from asr_cnn.data.channel import DeviceChannel
 from asr_cnn.data.clips import EPS, fit
 from asr_cnn.data.engines.base import RATE_STEP
 from asr_cnn.data.noise import COLOR_EXPONENTS, colored_noise
-
-DECAY_60_DB = math.log(1000.0)
-"""Natural-log amplitude decay over RT60 (60 dB)."""
-
-MAX_RIR_S = 1.0
-"""Longest synthetic room impulse response."""
-
-DIRECT_TO_REVERB_DB = (0.0, 12.0)
-"""Range of the energy ratio of the direct sound to the reverberant tail."""
+from asr_cnn.data.rooms import room_bank
 
 SYNTH_NOISE_S = 10.0
 """Length of the coloured noises made when a corpus has no ``_background_noise_`` folder."""
@@ -88,38 +81,24 @@ def change_speed(wave: torch.Tensor, factor: float) -> torch.Tensor:
     return nn.functional.pad(changed, (-excess // 2, -excess - (-excess // 2)))
 
 
-def synthetic_rir(rt60_s: float, direct_to_reverb_db: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    """A room impulse response: a unit direct impulse and an exponentially decaying noise tail.
-
-    Args:
-        rt60_s: Time for the tail to fall by 60 dB.
-        direct_to_reverb_db: Energy of the direct impulse over the tail's.
-        generator: Source of randomness.
-
-    Shape:
-        Output: (min(rt60_s, MAX_RIR_S) * SAMPLE_RATE,).
-    """
-    length = max(2, int(min(rt60_s, MAX_RIR_S) * SAMPLE_RATE))
-    t = torch.arange(length) / SAMPLE_RATE
-    tail = torch.randn(length, generator=generator) * torch.exp(-DECAY_60_DB * t / rt60_s)
-    tail[0] = 0.0
-    tail *= (10 ** (-direct_to_reverb_db / 10) / tail.pow(2).sum().clamp_min(EPS)).sqrt()
-    tail[0] = 1.0
-    return tail
-
-
 def reverberate(wave: torch.Tensor, rir: torch.Tensor) -> torch.Tensor:
     """Convolve with a room impulse response, keeping the length and the RMS.
 
     Shape:
         wave: (S,). rir: (R,). Output: (S,).
     """
-    wet = AF.fftconvolve(wave, rir)[..., :wave.shape[-1]]
+    # A power-of-two FFT: S + R - 1 is often a length with large prime factors, and 10x slower.
+    n = 1 << (wave.shape[-1] + rir.shape[-1] - 2).bit_length()
+    wet = torch.fft.irfft(torch.fft.rfft(wave, n) * torch.fft.rfft(rir, n), n)[..., :wave.shape[-1]]
     return wet * (wave.pow(2).mean() / wet.pow(2).mean().clamp_min(EPS)).sqrt()
 
 
 class WaveAugment(nn.Module):
-    """Random speed, time shift, reverberation, gain and background noise, in that order.
+    """A talker in a room heard through a device: random speed, time shift, room, noise, gain, device.
+
+    In that order: the room reverberates the speech only (the noise files stand for diffuse noise, not
+    a second talker in the room); the device then colours speech and noise together, as a microphone
+    does, and its link may band-limit, compress or clip them.
 
     Args:
         noises: Background noise waveforms (e.g. a corpus's ``_background_noise_`` files).
@@ -129,32 +108,37 @@ class WaveAugment(nn.Module):
         snr_db: Range of signal-to-noise ratio of the added noise.
         speed: Range of the speed factor.
         speed_prob: Chance of changing speed.
-        reverb_prob: Chance of reverberation.
-        rt60_s: Range of reverberation time.
+        rooms: Room impulse responses to draw from (:func:`asr_cnn.data.rooms.room_bank`).
+        room_prob: Chance of reverberation by one of ``rooms``.
+        device: The device and link stage, or ``None`` for none.
     """
 
-    def __init__(self, noises: Sequence[torch.Tensor] = (), *, shift_s: float = 0.1,
-                 gain_db: Sequence[float] = (-6.0, 6.0), noise_prob: float = 0.8, snr_db: Sequence[float] = (0.0, 20.0),
-                 speed: Sequence[float] = (0.9, 1.1), speed_prob: float = 0.5, reverb_prob: float = 0.3,
-                 rt60_s: Sequence[float] = (0.1, 0.6)) -> None:
+    def __init__(self, noises: Sequence[torch.Tensor], *, shift_s: float, gain_db: Sequence[float],
+                 noise_prob: float, snr_db: Sequence[float], speed: Sequence[float], speed_prob: float,
+                 rooms: Sequence[torch.Tensor] = (), room_prob: float = 0.0,
+                 device: DeviceChannel | None = None) -> None:
         super().__init__()
         if noise_prob > 0 and not noises:
             raise ValueError("noise_prob > 0 needs background noises")
-        for name, p in (("noise_prob", noise_prob), ("speed_prob", speed_prob), ("reverb_prob", reverb_prob)):
+        if room_prob > 0 and not rooms:
+            raise ValueError("room.prob > 0 needs room impulse responses (room.bank > 0)")
+        for name, p in (("noise_prob", noise_prob), ("speed_prob", speed_prob), ("room.prob", room_prob)):
             if not 0 <= p <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {p}")
-        self.noises = list(noises)  # a plain list: noise is data, not module state
+        self.noises, self.rooms = list(noises), list(rooms)  # plain lists: audio is data, not module state
         self.shift, self.gain_db = int(shift_s * SAMPLE_RATE), tuple(gain_db)
         self.noise_prob, self.snr_db = noise_prob, tuple(snr_db)
         self.speed, self.speed_prob = tuple(speed), speed_prob
-        self.reverb_prob, self.rt60_s = reverb_prob, tuple(rt60_s)
+        self.room_prob = room_prob
+        self.device = device
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any], noise_dir: Path | None = None, seed: int = 0) -> WaveAugment:
         """From ``data.augment``, with the ``*.wav`` files of ``noise_dir`` as noise.
 
-        Without a noise folder (or with an empty one), white, pink and brown noise are synthesized.
-        The key ``spec`` (SpecAugment's settings) is ignored here.
+        Without a noise folder (or with an empty one), white, pink and brown noise are synthesized. The
+        ``room`` block makes a bank of ``room.bank`` rooms seeded by ``seed``; the ``device`` block, when
+        present, a :class:`DeviceChannel`. The key ``spec`` (SpecAugment's settings) is ignored here.
         """
         files = sorted(Path(noise_dir).glob("*.wav")) if noise_dir is not None and Path(noise_dir).is_dir() else []
         if files:
@@ -162,7 +146,15 @@ class WaveAugment(nn.Module):
         else:
             generator = torch.Generator().manual_seed(seed)
             noises = [colored_noise(int(SYNTH_NOISE_S * SAMPLE_RATE), e, generator) for e in COLOR_EXPONENTS.values()]
-        return cls(noises, **{k: v for k, v in dict(cfg).items() if k != "spec"})
+        options = {k: v for k, v in dict(cfg).items() if k not in ("spec", "room", "device")}
+        room = dict(cfg.get("room") or {})
+        if room:
+            generator = torch.Generator().manual_seed(seed)
+            options["room_prob"] = room.pop("prob")
+            options["rooms"] = room_bank(room.pop("bank"), generator=generator, **room) if options["room_prob"] else []
+        if cfg.get("device"):
+            options["device"] = DeviceChannel(**dict(cfg["device"]))
+        return cls(noises, **options)
 
     def forward(self, wave: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Augment one clip.
@@ -183,12 +175,14 @@ class WaveAugment(nn.Module):
         if chance(self.speed_prob):
             wave = change_speed(wave, uniform(self.speed))
         wave = time_shift(wave, int(torch.randint(-self.shift, self.shift + 1, (), generator=generator)))
-        if chance(self.reverb_prob):
-            wave = reverberate(wave, synthetic_rir(uniform(self.rt60_s), uniform(DIRECT_TO_REVERB_DB), generator))
-        wave = apply_gain(wave, uniform(self.gain_db))
+        if chance(self.room_prob):
+            wave = reverberate(wave, self.rooms[int(torch.randint(len(self.rooms), (), generator=generator))])
         if chance(self.noise_prob):
             noise = self.noises[int(torch.randint(len(self.noises), (), generator=generator))]
             wave = add_noise(wave, _segment(noise, wave.shape[-1], generator), uniform(self.snr_db))
+        wave = apply_gain(wave, uniform(self.gain_db))
+        if self.device is not None:
+            wave = self.device(wave, generator)
         return wave.clamp(-1.0, 1.0)
 
 
