@@ -119,7 +119,8 @@ def corpus_config(cfg: DictConfig | Mapping[str, Any]) -> CorpusConfig:
             or abs(sum(splits.values()) - 1) > _SUM_TOLERANCE:
         raise CorpusError(f"data.splits must give {list(SPLITS)} non-negative fractions summing to 1 "
                           f"with train > 0, got {splits}")
-    engines = tuple(_engine(name, block) for name, block in dict(_get(data, "engines")).items())
+    # An engine set to null is left out: how a derived config (tiny.yaml, an override) drops one.
+    engines = tuple(_engine(name, block) for name, block in dict(_get(data, "engines")).items() if block is not None)
     if not engines:
         raise CorpusError("data.engines is empty: configure at least one engine")
     noise, streams = _section(data, "noise"), _section(data, "streams")
