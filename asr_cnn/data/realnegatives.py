@@ -1,0 +1,112 @@
+"""Real read speech that ships with asr_cnn as keyword-free training audio (``assets/realnegatives/``).
+
+223 LibriSpeech utterances (CC BY 4.0, attribution in ``assets/realnegatives/NOTICE.md``), one per
+speaker, divided by speaker into train, validation and test. They are untranscribed, so they are
+negatives only for keywords that read speech almost never says: a multi-word phrase, or one word of
+two or more syllables that is not a common English word. :func:`unsafe_keywords` names the others;
+a model with any of them does not use these files.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from asr_cnn.audio import load_audio
+from asr_cnn.data.cache import seed_of
+from asr_cnn.data.config import SPLITS
+from asr_cnn.data.wordlist import COMMON_WORDS
+
+REAL_NEGATIVES_DIR = Path(__file__).parent / "assets" / "realnegatives"
+"""The shipped folder: ``manifest.csv``, ``speech/*.opus`` and ``NOTICE.md``."""
+
+MIN_SYLLABLES = 2
+"""A one-word keyword needs this many syllables to be rare enough in read speech."""
+
+_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
+
+
+@dataclass(frozen=True)
+class RealNegative:
+    """One shipped utterance.
+
+    Attributes:
+        path: The audio file.
+        speaker: Speaker identity (splits never share one).
+        seconds: Duration.
+        split: ``train``, ``validation`` or ``test``.
+    """
+
+    path: Path
+    speaker: str
+    seconds: float
+    split: str
+
+
+def syllables(word: str) -> int:
+    """Rough syllable count from spelling: vowel groups, less a silent final ``e`` ("stone" 1, "athena" 3)."""
+    word = word.lower()
+    count = len(_VOWEL_GROUPS.findall(word))
+    if count > 1 and word.endswith("e") and not word.endswith(("le", "ee", "ye")):
+        count -= 1
+    return max(1, count)
+
+
+def unsafe_keywords(keywords: Iterable[str], common_words: Iterable[str] = ()) -> list[str]:
+    """Keywords that untranscribed read speech may well contain, so it cannot be their negative.
+
+    A multi-word phrase is safe (read speech rarely says the whole phrase); one word is unsafe when it
+    has fewer than :data:`MIN_SYLLABLES` syllables or is a common word (the built-in word list plus
+    ``common_words``, e.g. ``data.real_negatives.common_words``).
+    """
+    common = {w.lower() for w in (*COMMON_WORDS, *common_words)}
+    unsafe = []
+    for keyword in keywords:
+        words = keyword.lower().split()
+        if len(words) == 1 and (syllables(words[0]) < MIN_SYLLABLES or words[0] in common):
+            unsafe.append(keyword)
+    return unsafe
+
+
+def real_negatives(fractions: Mapping[str, float], seed: int, folder: Path = REAL_NEGATIVES_DIR
+                   ) -> list[RealNegative]:
+    """Every utterance of ``folder/manifest.csv`` with its split, speakers divided by ``fractions``.
+
+    Speakers are ordered by a seeded hash and cut by the fractions, so a split's share is exact and
+    each speaker's split depends only on the seed and the speaker.
+
+    Raises:
+        FileNotFoundError: No manifest in ``folder``.
+        ValueError: A malformed manifest row, or fractions that do not name exactly the splits.
+    """
+    if set(fractions) != set(SPLITS):
+        raise ValueError(f"real negative split fractions must name {list(SPLITS)}, got {dict(fractions)}")
+    manifest = folder / "manifest.csv"
+    if not manifest.is_file():
+        raise FileNotFoundError(f"{manifest}: missing; the shipped real negatives are incomplete")
+    with open(manifest, newline="", encoding="utf-8") as file:
+        try:
+            rows = [(folder / row["path"], row["speaker"], float(row["seconds"])) for row in csv.DictReader(file)]
+        except (KeyError, ValueError) as err:
+            raise ValueError(f"{manifest}: expected columns path, speaker, seconds ({err!r})") from err
+    speakers = sorted({speaker for _, speaker, _ in rows}, key=lambda s: seed_of(seed, "real negatives", s))
+    split_of, start = {}, 0.0
+    for split in SPLITS:
+        end = start + fractions[split] * len(speakers)
+        split_of.update({s: split for s in speakers[round(start):round(end)]})
+        start = end
+    return [RealNegative(path, speaker, seconds, split_of.get(speaker, SPLITS[0])) for path, speaker, seconds in rows]
+
+
+def load_split(items: Sequence[RealNegative], split: str) -> list[torch.Tensor]:
+    """The waveforms of one split's utterances, in manifest order.
+
+    Shape:
+        Output: one (S_i,) waveform per utterance.
+    """
+    return [load_audio(item.path) for item in items if item.split == split]
