@@ -62,7 +62,7 @@ def test_layout_and_manifest_columns(tiny):
     for name, split in (("validation_list.txt", "validation"), ("testing_list.txt", "test")):
         assert (root / name).read_text().split() == sorted(r["path"] for r in rows if r["split"] == split)
     noise = sorted(p.name for p in (root / "_background_noise_").glob("*.wav"))
-    assert noise == ["babble.wav", "brown_noise.wav", "pink_noise.wav", "white_noise.wav"]
+    assert noise == ["babble.wav", "brown_noise.wav", "music.wav", "pink_noise.wav", "white_noise.wav"]
 
 
 def test_splits_are_honest(tiny):

@@ -1,7 +1,10 @@
-"""The ``_background_noise_`` folder (white, pink, brown noise and babble) and silence clips cut from it.
+"""The ``_background_noise_`` folder (white, pink, brown noise, babble, music) and what is cut from it.
 
-Silence clips of different splits come from disjoint regions of each noise file, so no stretch of noise
-is in two splits. Babble is spoken by training voices only, so held-out voices stay unheard in training.
+Every split uses its own region of each noise file (:data:`REGIONS`): silence clips, the noise that
+training mixes into clips (the train regions, written to ``_train_noise_/``), and the beds of the
+validation and test streams. No stretch of noise is in two splits. Babble is spoken by training voices
+only, so held-out voices stay unheard in training; the streams mix their babble from their own split's
+running speech instead.
 """
 
 from __future__ import annotations
@@ -18,14 +21,19 @@ from asr_cnn.constants import CLIP_SAMPLES, SAMPLE_RATE
 from asr_cnn.data.cache import digest, seed_of
 from asr_cnn.data.clips import set_rms
 from asr_cnn.data.config import CorpusConfig, CorpusError, EngineSpec
+from asr_cnn.data.music import music
 from asr_cnn.data.noise import COLOR_EXPONENTS, babble, colored_noise
 from asr_cnn.data.plan import ClipJob, make_job
 from asr_cnn.data.synthesis import MADE, REUSED, Outcome
 from asr_cnn.data.vocabulary import Vocabulary
 
 NOISE_DIR = "_background_noise_"
-NOISE_FILES = {"white": "white_noise.wav", "pink": "pink_noise.wav", "brown": "brown_noise.wav", "babble": "babble.wav"}
+NOISE_FILES = {"white": "white_noise.wav", "pink": "pink_noise.wav", "brown": "brown_noise.wav", "babble": "babble.wav",
+               "music": "music.wav"}
 """Noise kind -> file name in ``_background_noise_`` (the coloured ones named as in Speech Commands)."""
+
+TRAIN_NOISE_DIR = "_train_noise_"
+"""The train region of every noise file: what training mixes into clips (``data.augment``)."""
 
 SILENCE_KINDS = ("white", "pink", "brown")
 """Noise kinds silence clips are cut from: not babble, which is speech and would blur silence with unknown."""
@@ -59,7 +67,7 @@ def babble_jobs(config: CorpusConfig, train_voices: Sequence[tuple[EngineSpec, s
 
 def noise_key(config: CorpusConfig, sentences: Sequence[ClipJob]) -> str:
     """Hash of everything the noise files depend on."""
-    return digest(config.seed, config.noise.__dict__, NOISE_RMS_DB, [j.path for j in sentences])
+    return digest(config.seed, config.noise.__dict__, NOISE_RMS_DB, list(NOISE_FILES), [j.path for j in sentences])
 
 
 def make_noises(config: CorpusConfig, sentences: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -80,22 +88,37 @@ def make_noises(config: CorpusConfig, sentences: Sequence[torch.Tensor]) -> dict
         noises[kind] = set_rms(colored_noise(samples, exponent, generator), NOISE_RMS_DB).clamp(-1.0, 1.0)
     generator = torch.Generator().manual_seed(seed_of(config.seed, "noise", "babble"))
     noises["babble"] = set_rms(babble(sentences, samples, config.noise.babble_talkers, generator), NOISE_RMS_DB)
+    generator = torch.Generator().manual_seed(seed_of(config.seed, "noise", "music"))
+    noises["music"] = set_rms(music(samples, generator), NOISE_RMS_DB).clamp(-1.0, 1.0)
     return noises
 
 
+def region(wave: torch.Tensor, split: str) -> torch.Tensor:
+    """The part of a noise file that belongs to ``split`` (see :data:`REGIONS`).
+
+    Shape:
+        wave: (S,). Output: (S_split,), a view.
+    """
+    low, high = (int(f * wave.shape[0]) for f in REGIONS[split])
+    return wave[low:high]
+
+
 def write_noises(root: Path, noises: Mapping[str, torch.Tensor]) -> None:
-    """Write every noise kind into ``root/_background_noise_``."""
+    """Write every noise kind into ``root/_background_noise_``, and their train regions into ``_train_noise_``."""
     for kind, wave in noises.items():
         save_audio(root / NOISE_DIR / NOISE_FILES[kind], wave)
+        save_audio(root / TRAIN_NOISE_DIR / NOISE_FILES[kind], region(wave, "train"))
 
 
-def read_noises(root: Path) -> dict[str, torch.Tensor]:
-    """The noise files of a corpus, by kind (raises :class:`asr_cnn.audio.AudioError` naming a bad file).
+def read_noises(root: Path, split: str | None = None) -> dict[str, torch.Tensor]:
+    """The noise files of a corpus by kind, or only ``split``'s region of each (raises
+    :class:`asr_cnn.audio.AudioError` naming a bad file).
 
     Shape:
         Output values: (S,) each.
     """
-    return {kind: load_audio(root / NOISE_DIR / name) for kind, name in NOISE_FILES.items()}
+    noises = {kind: load_audio(root / NOISE_DIR / name) for kind, name in NOISE_FILES.items()}
+    return noises if split is None else {kind: region(wave, split) for kind, wave in noises.items()}
 
 
 def render_silence(jobs: Sequence[ClipJob], noises: Mapping[str, torch.Tensor], root: Path) -> list[Outcome]:
@@ -106,9 +129,8 @@ def render_silence(jobs: Sequence[ClipJob], noises: Mapping[str, torch.Tensor], 
             outcomes.append(Outcome(job, REUSED))
             continue
         kind, _, split = job.voice.partition("@")
-        noise = noises[kind]
-        low, high = (int(f * noise.shape[0]) for f in REGIONS[split])
-        start = random.Random(job.seed).randrange(low, high - CLIP_SAMPLES + 1)
+        noise = region(noises[kind], split)
+        start = random.Random(job.seed).randrange(noise.shape[0] - CLIP_SAMPLES + 1)
         save_audio(root / job.path, set_rms(noise[start:start + CLIP_SAMPLES], job.level_db).clamp(-1.0, 1.0))
         outcomes.append(Outcome(job, MADE))
     return outcomes

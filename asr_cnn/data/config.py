@@ -62,10 +62,30 @@ class NoiseSpec:
 
 
 @dataclass(frozen=True)
+class RunningSpeechSpec:
+    """Continuous keyword-free speech per split (see :mod:`asr_cnn.data.running`)."""
+
+    minutes: dict[str, float]
+    pause_s: tuple[float, float]
+    partial_rate: float
+    confusable_rate: float
+
+
+@dataclass(frozen=True)
+class RealNegativesSpec:
+    """The shipped real read speech (see :mod:`asr_cnn.data.realnegatives`)."""
+
+    enabled: bool
+    splits: dict[str, float]
+    common_words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class StreamSpec:
-    """Long test streams for detection (see :mod:`asr_cnn.data.streams`)."""
+    """Long validation and test streams for detection (see :mod:`asr_cnn.data.streams`)."""
 
     count: int
+    validation_count: int
     minutes: float
     keywords_per_minute: float
     noise_db: tuple[float, float]
@@ -90,6 +110,8 @@ class CorpusConfig:
     engines: tuple[EngineSpec, ...]
     noise: NoiseSpec
     streams: StreamSpec
+    running_speech: RunningSpeechSpec
+    real_negatives: RealNegativesSpec
 
     def content(self) -> dict[str, Any]:
         """The fields that decide the corpus's content, as plain data (keys the build cache)."""
@@ -114,16 +136,19 @@ def corpus_config(cfg: DictConfig | Mapping[str, Any]) -> CorpusConfig:
         make_labels(keywords)
     except ValueError as err:
         raise CorpusError(f"data.keywords: {err}") from err
-    splits = {str(k): float(v) for k, v in dict(_get(data, "splits")).items()}
-    if set(splits) != set(SPLITS) or min(splits.values()) < 0 or splits["train"] <= 0 \
-            or abs(sum(splits.values()) - 1) > _SUM_TOLERANCE:
-        raise CorpusError(f"data.splits must give {list(SPLITS)} non-negative fractions summing to 1 "
-                          f"with train > 0, got {splits}")
+    splits = _fractions("data.splits", _get(data, "splits"))
     # An engine set to null is left out: how a derived config (tiny.yaml, an override) drops one.
     engines = tuple(_engine(name, block) for name, block in dict(_get(data, "engines")).items() if block is not None)
     if not engines:
         raise CorpusError("data.engines is empty: configure at least one engine")
     noise, streams = _section(data, "noise"), _section(data, "streams")
+    running, real = _section(data, "running_speech"), _section(data, "real_negatives")
+    minutes = dict(running("minutes"))
+    if set(minutes) != set(SPLITS):
+        raise CorpusError(f"data.running_speech.minutes must give minutes for {list(SPLITS)}, got {minutes}")
+    common_words = real("common_words")
+    if isinstance(common_words, str) or not all(isinstance(w, str) for w in common_words):
+        raise CorpusError(f"data.real_negatives.common_words must be a list of words, got {common_words!r}")
     config = CorpusConfig(
         name=str(_get(data, "name")), root=Path(str(_get(data, "root"))).absolute(),  # one meaning, whatever cwd later
         keywords=tuple(data["keywords"]), seed=int(_get(data, "seed")),
@@ -137,15 +162,34 @@ def corpus_config(cfg: DictConfig | Mapping[str, Any]) -> CorpusConfig:
                         babble_talkers=_count("data.noise.babble_talkers", noise("babble_talkers"), 1),
                         silence_db=_interval("data.noise.silence_db", noise("silence_db"), high=0.0)),
         streams=StreamSpec(count=_count("data.streams.count", streams("count")),
+                           validation_count=_count("data.streams.validation_count", streams("validation_count")),
                            minutes=_positive("data.streams.minutes", streams("minutes")),
                            keywords_per_minute=_positive("data.streams.keywords_per_minute",
                                                          streams("keywords_per_minute")),
                            noise_db=_interval("data.streams.noise_db", streams("noise_db"), high=0.0),
                            gap_s=_interval("data.streams.gap_s", streams("gap_s"), low=0.0)),
+        running_speech=RunningSpeechSpec(
+            minutes={s: _nonnegative(f"data.running_speech.minutes.{s}", minutes[s]) for s in SPLITS},
+            pause_s=_interval("data.running_speech.pause_s", running("pause_s"), low=0.0),
+            partial_rate=_fraction("data.running_speech.partial_rate", running("partial_rate")),
+            confusable_rate=_fraction("data.running_speech.confusable_rate", running("confusable_rate"))),
+        real_negatives=RealNegativesSpec(enabled=bool(real("enabled")),
+                                         splits=_fractions("data.real_negatives.splits", real("splits")),
+                                         common_words=tuple(common_words)),
     )
     if not config.name or "/" in config.name:
         raise CorpusError(f"data.name must be a plain folder name, got {config.name!r}")
     return config
+
+
+def _fractions(name: str, value: Any) -> dict[str, float]:
+    """Split -> fraction for exactly :data:`SPLITS`, non-negative, summing to 1, train > 0."""
+    fractions = {str(k): _number(name, v) for k, v in dict(value).items()}
+    if set(fractions) != set(SPLITS) or min(fractions.values()) < 0 or fractions["train"] <= 0 \
+            or abs(sum(fractions.values()) - 1) > _SUM_TOLERANCE:
+        raise CorpusError(f"{name} must give {list(SPLITS)} non-negative fractions summing to 1 "
+                          f"with train > 0, got {fractions}")
+    return fractions
 
 
 def _engine(name: str, block: Mapping[str, Any]) -> EngineSpec:

@@ -1,9 +1,10 @@
 """Building a keyword corpus from text in the Speech Commands layout: ``build_corpus(cfg.data)``.
 
 Layout under ``data.root``: ``<label>/<voice>_nohash_<hash>.wav`` (16 kHz mono, 1 s; phrases use ``_`` for
-spaces), ``_background_noise_/``, ``validation_list.txt``, ``testing_list.txt``, ``manifest.csv`` (the
-authority on labels and splits, including ``test_engine``, which the two lists do not name), and
-``streams/`` when ``data.streams.count > 0``.
+spaces), ``_background_noise_/`` (and its train regions in ``_train_noise_/``), ``_running_speech_/``
+(continuous keyword-free speech per split), ``validation_list.txt``, ``testing_list.txt``, ``manifest.csv``
+(the authority on labels and splits, including ``test_engine``, which the two lists do not name), and
+``streams/`` and ``validation_streams/`` when ``data.streams.count`` and ``validation_count`` are > 0.
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from asr_cnn.data.background import (NOISE_DIR, NOISE_FILES, SILENCE_KINDS, babble_jobs, make_noises, noise_key,
-                                     read_noises, render_silence, write_noises)
+from asr_cnn.data.background import (NOISE_DIR, NOISE_FILES, SILENCE_KINDS, TRAIN_NOISE_DIR, babble_jobs, make_noises,
+                                     noise_key, read_noises, render_silence, write_noises)
 from asr_cnn.data.cache import digest, read_stamp, write_stamp
 from asr_cnn.data.config import CorpusConfig, CorpusError, EngineSpec, corpus_config
 from asr_cnn.data.engines import EngineUnavailable, Unpronounceable, engine_class, make_engine
 from asr_cnn.data.engines.espeak import EspeakEngine
 from asr_cnn.data.manifest import MANIFEST_FILE, SPLIT_LISTS, Record, read_manifest, write_manifest
 from asr_cnn.data.plan import CLIP_FORMAT, assign_splits, plan_silence, plan_speech
+from asr_cnn.data.running import RUNNING_FORMAT, running_jobs, running_key, running_paths, write_running
+from asr_cnn.data.sentences import build_lexicon
 from asr_cnn.data.streams import STREAM_DIR, STREAM_FORMAT, write_streams
 from asr_cnn.data.synthesis import MADE, NO_AUDIO, Outcome, render_clips, speak
 from asr_cnn.data.vocabulary import build_vocabulary
@@ -47,6 +50,7 @@ class BuildReport:
         skipped: ``"<path> (<text> by <engine>:<voice>): <reason>"`` for each clip left out.
         missing_engines: Optional engine -> why it could not run here.
         streams: Long test streams written or found.
+        validation_streams: Long validation streams written or found.
         seconds: Wall time of the build.
     """
 
@@ -57,6 +61,7 @@ class BuildReport:
     skipped: list[str] = field(default_factory=list)
     missing_engines: dict[str, str] = field(default_factory=dict)
     streams: list[Path] = field(default_factory=list)
+    validation_streams: list[Path] = field(default_factory=list)
     seconds: float = 0.0
 
     def records(self) -> list[Record]:
@@ -83,12 +88,14 @@ def build_corpus(cfg_data: DictConfig | Mapping[str, Any]) -> BuildReport:
     root = config.root
     specs, missing = _usable_engines(config)
     versions = {s.name: engine_class(s.name).version() for s in specs}
-    key = digest(config.content(), versions, sorted(missing), CLIP_FORMAT, STREAM_FORMAT)
+    key = digest(config.content(), versions, sorted(missing), CLIP_FORMAT, STREAM_FORMAT, RUNNING_FORMAT)
     stamp = read_stamp(root)
     if stamp.get("key") == key and _complete(root, stamp):
         log.info("corpus %s is up to date (%s)", root, MANIFEST_FILE)
         return BuildReport(root, True, reused=len(read_manifest(root)), missing_engines=missing,
-                           streams=[root / p for p in stamp["streams"]], seconds=time.monotonic() - start)
+                           streams=[root / p for p in stamp["streams"]],
+                           validation_streams=[root / p for p in stamp["validation_streams"]],
+                           seconds=time.monotonic() - start)
     _writable(root)
     if not stamp and any(root.iterdir()):
         raise CorpusError(f"{root} is not empty and was not built by asr_cnn; choose another data.root "
@@ -110,11 +117,19 @@ def build_corpus(cfg_data: DictConfig | Mapping[str, Any]) -> BuildReport:
     sentences = babble_jobs(config, [(s, v) for s in specs for v in voices[s.name] if splits[s.name, v] == "train"],
                             vocabulary, engine_keys)
     nkey = noise_key(config, sentences)
-    if stamp.get("noise_key") == nkey and all((root / NOISE_DIR / f).is_file() for f in NOISE_FILES.values()):
+    if stamp.get("noise_key") == nkey and all((root / folder / f).is_file() for folder in (NOISE_DIR, TRAIN_NOISE_DIR)
+                                              for f in NOISE_FILES.values()):
         noises = read_noises(root)
     else:
         noises = make_noises(config, speak(sentences, options, config.workers))
         write_noises(root, noises)
+
+    lexicon = build_lexicon(config.keywords, phonemizer.phonemize, vocabulary.general, vocabulary.near_misses)
+    running = running_jobs(config, [(s, v) for s in specs for v in voices[s.name]], splits, lexicon, engine_keys)
+    rkey = running_key(config, running)
+    if stamp.get("running_key") != rkey or not all(p.is_file() for p in running_paths(root, list(running)).values()):
+        said = iter(speak([j for js in running.values() for j in js], options, config.workers))
+        write_running(root, config, running, {split: [next(said) for _ in js] for split, js in running.items()})
 
     speech = plan_speech(config, voices, splits, vocabulary, engine_keys)
     log.info("corpus %s: %d speech clips from %s", root, len(speech), ", ".join(f"{k} ({len(v)} voices)"
@@ -128,13 +143,15 @@ def build_corpus(cfg_data: DictConfig | Mapping[str, Any]) -> BuildReport:
     write_manifest(root, kept)
     _write_split_lists(root, kept)
     _prune(root, {r.path for r in kept})
-    streams = write_streams(config, kept)
-    write_stamp(root, {"key": key, "noise_key": nkey, "versions": versions, "missing_engines": missing,
-                       "streams": [str(p.relative_to(root)) for p in streams]})
+    streams, validation_streams = write_streams(config, kept, "test"), write_streams(config, kept, "validation")
+    write_stamp(root, {"key": key, "noise_key": nkey, "running_key": rkey, "versions": versions,
+                       "missing_engines": missing, "streams": [str(p.relative_to(root)) for p in streams],
+                       "validation_streams": [str(p.relative_to(root)) for p in validation_streams],
+                       "running": [str(p.relative_to(root)) for p in running_paths(root, list(running)).values()]})
     report = BuildReport(root, False, made=sum(o.status == MADE for o in outcomes),
                          reused=sum(o.ok and o.status != MADE for o in outcomes),
                          skipped=[_describe(o) for o in outcomes if not o.ok], missing_engines=missing,
-                         streams=streams, seconds=time.monotonic() - start)
+                         streams=streams, validation_streams=validation_streams, seconds=time.monotonic() - start)
     if report.skipped:
         log.warning("%d clip(s) skipped:\n  %s", len(report.skipped), "\n  ".join(report.skipped))
     log.info("corpus %s: %d clips made, %d reused, %d skipped in %.1f s", root, report.made, report.reused,
@@ -189,8 +206,8 @@ def _complete(root: Path, stamp: Mapping[str, Any]) -> bool:
         paths = [r.path for r in read_manifest(root)]
     except (OSError, ValueError):
         return False
-    paths += [root / NOISE_DIR / f for f in NOISE_FILES.values()]
-    paths += [root / p for p in stamp.get("streams", ())]
+    paths += [root / folder / f for folder in (NOISE_DIR, TRAIN_NOISE_DIR) for f in NOISE_FILES.values()]
+    paths += [root / p for name in ("streams", "validation_streams", "running") for p in stamp.get(name, ())]
     return all(p.is_file() for p in paths)
 
 

@@ -1,9 +1,13 @@
-"""Long test streams for detection: negatives with keywords from held-out voices at known times.
+"""Long streams for detection: negatives with keywords from voices never trained on, at known times.
 
-Each stream ``streams/<id>.wav`` (16 kHz mono) is a bed of coloured noise at a varying floor, with
-unknown words, babble and noise bursts, and every so often a keyword spoken by a ``test`` or
-``test_engine`` voice; ``streams/<id>.json`` lists ``{"keyword", "start_s", "end_s"}`` of each keyword,
-the bounds of its speech. Keywords keep ``KEYWORD_MARGIN_S`` of non-speech on both sides.
+Each stream ``<id>.wav`` (16 kHz mono) is a bed of coloured noise or music at a varying floor, with
+unknown words, stretches of running speech, babble, noise bursts and (for keywords that allow it) real
+read speech, and every so often a keyword; ``<id>.json`` lists ``{"keyword", "start_s", "end_s"}`` of each
+keyword, the bounds of its speech. Keywords keep ``KEYWORD_MARGIN_S`` of non-speech on both sides.
+
+Test streams (``streams/``) are made of ``test`` and ``test_engine`` material only, validation streams
+(``validation_streams/``, for calibrating thresholds and choosing checkpoints) of ``validation`` material
+only: voices, running speech, real speakers and the region of every noise file all belong to the split.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 import math
 import random
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +31,16 @@ from asr_cnn.data.clips import set_rms, trim_silence
 from asr_cnn.data.config import HELD_OUT_SPLIT, CorpusConfig, CorpusError, corpus_config
 from asr_cnn.data.labels import UNKNOWN
 from asr_cnn.data.manifest import MANIFEST_FILE, Record, read_manifest
+from asr_cnn.data.noise import babble
+from asr_cnn.data.realnegatives import load_split, real_negatives, unsafe_keywords
+from asr_cnn.data.running import read_running
 
 STREAM_DIR = "streams"
-STREAM_FORMAT = 2
+VALIDATION_STREAM_DIR = "validation_streams"
+STREAM_FORMAT = 3
 """Version of how streams are composed; part of the corpus's cache key."""
-STREAM_SPLITS = ("test", HELD_OUT_SPLIT)
-"""Splits whose voices speak in streams (never heard in training)."""
+STREAM_SPLITS = {"test": ("test", HELD_OUT_SPLIT), "validation": ("validation",)}
+"""Stream split -> the clip splits whose voices speak in it (never heard in training)."""
 
 KEYWORD_MARGIN_S = 0.5
 """Non-speech kept before and after every keyword, so events are separable."""
@@ -45,56 +54,92 @@ FADE_S = 0.1
 KEYWORD_SPACING = (0.5, 1.5)
 """Range of the interval between keyword starts, in multiples of the mean (60 s / keywords_per_minute)."""
 
-BED_KINDS = ("white", "pink", "brown")
+BED_KINDS = ("white", "pink", "brown", "music")
 
-NEGATIVES = {"unknown": 0.6, "babble": 0.25, "burst": 0.15}
-"""Relative frequency of each kind of negative event."""
+NEGATIVES = {"unknown": 0.35, "speech": 0.3, "real": 0.15, "babble": 0.1, "burst": 0.1}
+"""Relative frequency of each kind of negative event (kinds a stream lacks material for are left out)."""
 
 BABBLE_S = (1.0, 4.0)
+SPEECH_S = (2.0, 8.0)
 BURST_S = (0.1, 0.8)
+BABBLE_TALKERS = (2, 5)
 EVENT_DB = (-30.0, -12.0)
 """Range of RMS level of babble and noise bursts, dBFS."""
 
 
-def build_streams(cfg_data: DictConfig | Mapping[str, Any]) -> list[Path]:
-    """Write ``data.streams.count`` streams of a built corpus.
+def build_streams(cfg_data: DictConfig | Mapping[str, Any], split: str = "test") -> list[Path]:
+    """Write ``split``'s streams of a built corpus (``data.streams.count`` test or ``validation_count``).
 
     Args:
         cfg_data: The data config (the corpus must be built with it first).
+        split: ``test`` or ``validation``.
 
     Returns:
         Paths of the WAV files; each has a ``.json`` beside it.
 
     Raises:
-        CorpusError: No corpus at ``data.root``, or it has no keyword clip from a held-out voice.
+        CorpusError: No corpus at ``data.root``, or it has no keyword clip from the split's voices.
     """
     config = corpus_config(cfg_data)
     if not (config.root / MANIFEST_FILE).is_file():
         raise CorpusError(f"{config.root}: no {MANIFEST_FILE}; build the corpus first (build_corpus)")
-    return write_streams(config, read_manifest(config.root))
+    return write_streams(config, read_manifest(config.root), split)
 
 
-def write_streams(config: CorpusConfig, records: Sequence[Record]) -> list[Path]:
-    """Write the streams of ``config`` from the held-out clips among ``records``; remove older ones."""
-    folder = config.root / STREAM_DIR
-    paths = [folder / f"stream_{index:03d}.wav" for index in range(config.streams.count)]
+def stream_folder(root: Path, split: str) -> Path:
+    """Where a corpus keeps ``split``'s streams."""
+    if split not in STREAM_SPLITS:
+        raise ValueError(f"streams are made for splits {list(STREAM_SPLITS)}, got {split!r}")
+    return root / (STREAM_DIR if split == "test" else VALIDATION_STREAM_DIR)
+
+
+def write_streams(config: CorpusConfig, records: Sequence[Record], split: str = "test") -> list[Path]:
+    """Write ``split``'s streams of ``config`` from that split's material; remove older ones."""
+    folder = stream_folder(config.root, split)
+    count = config.streams.count if split == "test" else config.streams.validation_count
+    paths = [folder / f"stream_{index:03d}.wav" for index in range(count)]
     for stale in folder.glob("stream_*"):
         if stale.with_suffix(".wav") not in paths:
             stale.unlink()
     if not paths:
         return []
-    held = sorted((r for r in records if r.split in STREAM_SPLITS), key=lambda r: r.path)  # order fixes choices
+    held = sorted((r for r in records if r.split in STREAM_SPLITS[split]), key=lambda r: r.path)  # order fixes choices
     keywords = [r for r in held if r.label in config.keywords]
-    unknown = [r for r in held if r.label == UNKNOWN]
     if not keywords:
-        raise CorpusError(f"{config.root}: no keyword clip in splits {STREAM_SPLITS} to put in streams")
-    noises = read_noises(config.root)
+        raise CorpusError(f"{config.root}: no keyword clip in splits {STREAM_SPLITS[split]} to put in streams")
+    material = _Material(unknown=[r for r in held if r.label == UNKNOWN], noises=read_noises(config.root, split),
+                         running=read_running(config.root, split), real=_real_speech(config, split))
     speech = _SpeechCache()
     for index, path in enumerate(paths):
-        wave, events = _stream(config, index, keywords, unknown, noises, speech)
+        wave, events = _stream(config, (split, index), keywords, material, speech)
         save_audio(path, wave)
         path.with_suffix(".json").write_text(json.dumps(events, indent=1), encoding="utf-8")
     return paths
+
+
+@dataclass(frozen=True)
+class _Material:
+    """What one split's streams are made of besides keywords.
+
+    Attributes:
+        unknown: Unknown-word clips of the split's voices.
+        noises: The split's region of every noise file, by kind.
+        running: The split's running speech, if any.
+        real: The split's real read speech (empty when the keywords forbid it).
+    """
+
+    unknown: Sequence[Record]
+    noises: Mapping[str, torch.Tensor]
+    running: torch.Tensor | None
+    real: Sequence[torch.Tensor]
+
+
+def _real_speech(config: CorpusConfig, split: str) -> list[torch.Tensor]:
+    """The split's shipped real speech, when enabled and no keyword is common in read speech."""
+    spec = config.real_negatives
+    if not spec.enabled or unsafe_keywords(config.keywords, spec.common_words):
+        return []
+    return load_split(real_negatives(spec.splits, config.seed), split)
 
 
 class _SpeechCache:
@@ -114,27 +159,27 @@ class _SpeechCache:
         return self._waves[record.path]
 
 
-def _stream(config: CorpusConfig, index: int, keywords: Sequence[Record], unknown: Sequence[Record],
-            noises: Mapping[str, torch.Tensor], speech: Callable[[Record], torch.Tensor]
-            ) -> tuple[torch.Tensor, list[dict[str, Any]]]:
-    """One stream and its keyword events.
+def _stream(config: CorpusConfig, key: tuple[str, int], keywords: Sequence[Record], material: _Material,
+            speech: Callable[[Record], torch.Tensor]) -> tuple[torch.Tensor, list[dict[str, Any]]]:
+    """One stream and its keyword events; ``key`` (split, index) seeds it.
 
     Shape:
         Output: (minutes * 60 * SAMPLE_RATE,) and a list of events.
     """
-    rng = random.Random(seed_of(config.seed, "stream", index))
+    rng = random.Random(seed_of(config.seed, "stream", *key))
     spec = config.streams
     total = math.ceil(spec.minutes * 60 * SAMPLE_RATE)
-    wave = _bed(total, noises, spec.noise_db, rng)
+    wave = _bed(total, material.noises, spec.noise_db, rng)
     period = 60 * SAMPLE_RATE / spec.keywords_per_minute
     margin = int(KEYWORD_MARGIN_S * SAMPLE_RATE)
     next_keyword = rng.uniform(*KEYWORD_SPACING) * period
+    kinds = {k: w for k, w in NEGATIVES.items() if _has(k, material)}
     cursor, after_keyword, events = 0, False, []
     while True:
         gap = int(rng.uniform(*spec.gap_s) * SAMPLE_RATE)
         start = cursor + (max(gap, margin) if after_keyword else gap)
-        kind = rng.choices(list(NEGATIVES), weights=list(NEGATIVES.values()))[0]
-        piece = _negative(kind, unknown, noises, rng, speech)
+        kind = rng.choices(list(kinds), weights=list(kinds.values()))[0]
+        piece = _negative(kind, material, rng, speech)
         # A negative that would run into the keyword's time gives way to it, so keywords keep their rate.
         is_keyword = start + piece.shape[0] + margin > next_keyword
         if is_keyword:
@@ -151,24 +196,48 @@ def _stream(config: CorpusConfig, index: int, keywords: Sequence[Record], unknow
     return wave.clamp(-1.0, 1.0), events
 
 
-def _negative(kind: str, unknown: Sequence[Record], noises: Mapping[str, torch.Tensor], rng: random.Random,
-              speech: Callable[[Record], torch.Tensor]) -> torch.Tensor:
-    """An unknown word, a stretch of babble, or a short noise burst.
+def _has(kind: str, material: _Material) -> bool:
+    """Whether the split has material for a kind of negative event."""
+    return {"unknown": bool(material.unknown), "speech": material.running is not None,
+            "real": bool(material.real), "babble": material.running is not None}.get(kind, True)
+
+
+def _negative(kind: str, material: _Material, rng: random.Random, speech: Callable[[Record], torch.Tensor]
+              ) -> torch.Tensor:
+    """An unknown word, a stretch of running, babbled or real speech, or a short noise burst.
 
     Shape:
         Output: (S,).
     """
-    if kind == "unknown" and unknown:
-        return speech(rng.choice(unknown))
-    source = noises["babble"] if kind != "burst" else noises[rng.choice(BED_KINDS)]
-    length = int(rng.uniform(*(BABBLE_S if kind != "burst" else BURST_S)) * SAMPLE_RATE)
+    if kind == "unknown":
+        return speech(rng.choice(material.unknown))
+    if kind == "real":
+        return rng.choice(material.real)
+    if kind == "burst":
+        return set_rms(_stretch(material.noises[rng.choice(BED_KINDS)], BURST_S, rng), rng.uniform(*EVENT_DB))
+    if kind == "speech":
+        return _stretch(material.running, SPEECH_S, rng)
+    # Babble from the split's own running speech: several stretches at once.
+    talkers = [_stretch(material.running, BABBLE_S, rng) for _ in range(rng.randint(*BABBLE_TALKERS))]
+    length = min(t.shape[0] for t in talkers)
+    generator = torch.Generator().manual_seed(rng.getrandbits(63))
+    return set_rms(babble([t[:length] for t in talkers], length, len(talkers), generator), rng.uniform(*EVENT_DB))
+
+
+def _stretch(source: torch.Tensor, seconds: tuple[float, float], rng: random.Random) -> torch.Tensor:
+    """A random stretch of ``source`` whose length is drawn from ``seconds`` (at most all of it).
+
+    Shape:
+        source: (S,). Output: (S',).
+    """
+    length = min(int(rng.uniform(*seconds) * SAMPLE_RATE), source.shape[0] - 1)
     start = rng.randrange(source.shape[0] - length)
-    return set_rms(source[start:start + length], rng.uniform(*EVENT_DB))
+    return source[start:start + length]
 
 
 def _bed(total: int, noises: Mapping[str, torch.Tensor], noise_db: tuple[float, float],
          rng: random.Random) -> torch.Tensor:
-    """Stretches of coloured noise at random floors, cross-faded.
+    """Stretches of coloured noise or music at random floors, cross-faded.
 
     Shape:
         Output: (total,).

@@ -72,8 +72,11 @@ def speak(jobs: Sequence[ClipJob], options: dict[str, dict[str, Any]], workers: 
     Shape:
         Output: one (S_i,) waveform per job, in order.
     """
-    tasks = [(j[0].engine, options[j[0].engine], list(j)) for j in _chunks(jobs)]
-    return [w for chunk in _run(_speak_chunk, tasks, workers) for w in chunk]
+    chunks = _chunks(jobs)  # grouped by engine, so out of order
+    tasks = [(c[0].engine, options[c[0].engine], list(c)) for c in chunks]
+    waves = {id(job): wave for chunk, result in zip(chunks, _run(_speak_chunk, tasks, workers))
+             for job, wave in zip(chunk, result)}
+    return [waves[id(job)] for job in jobs]
 
 
 def _chunks(jobs: Sequence[ClipJob]) -> list[list[ClipJob]]:

@@ -71,12 +71,12 @@ def build_vocabulary(keywords: Sequence[str], phonemize: Phonemizer,
     """
     keywords = list(keywords)
     candidates = sorted(set(words) | {w for k in keywords for w in BUILTIN_NEAR_MISSES.get(k, ())})
-    sounds = dict(zip(candidates, (_plain(p) for p in phonemize(candidates))))
-    keyword_sounds = {_plain(p) for p in phonemize(keywords)}
+    sounds = dict(zip(candidates, (plain_phonemes(p) for p in phonemize(candidates))))
+    keyword_sounds = {plain_phonemes(p) for p in phonemize(keywords)}
     keyword_set = {k.lower() for k in keywords}
 
     def allowed(text: str) -> bool:
-        sound = sounds.get(text) or _plain(phonemize([text])[0])
+        sound = sounds.get(text) or plain_phonemes(phonemize([text])[0])
         return text.lower() not in keyword_set and sound not in keyword_sounds
 
     near = {}
@@ -91,7 +91,7 @@ def build_vocabulary(keywords: Sequence[str], phonemize: Phonemizer,
 def _derived(keyword: str, sounds: dict[str, str], phonemize: Phonemizer) -> list[str]:
     """Near-misses from the word list; for a phrase also its parts and one-word substitutions."""
     parts = keyword.split()
-    closest = [_closest(sound, sounds) for sound in (_plain(p) for p in phonemize(parts))]
+    closest = [_closest(sound, sounds) for sound in (plain_phonemes(p) for p in phonemize(parts))]
     if len(parts) == 1:
         return closest[0]
     subphrases = [" ".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)
@@ -127,5 +127,6 @@ def edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
-def _plain(phonemes: str) -> str:
+def plain_phonemes(phonemes: str) -> str:
+    """IPA without stress and length marks or spaces, so words compare by their sounds alone."""
     return phonemes.translate(_IGNORED_MARKS)
