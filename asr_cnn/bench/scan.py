@@ -43,10 +43,12 @@ def stream_all(spotter: KeywordSpotter, audio: torch.Tensor, chunk: int, device:
         torch.cuda.synchronize()
 
 
-def load_spotter(checkpoint: str | None, model: str) -> KeywordSpotter:
+def load_spotter(checkpoint: str | None, model: str | None, experiment: str = "default") -> KeywordSpotter:
+    """A trained checkpoint, or an untrained spotter of ``experiment`` (its own body unless ``model`` is given)."""
     if checkpoint:
         return KeywordSpotter.load(checkpoint)
-    return KeywordSpotter.from_config(compose_config("train", [f"model={model}"])).eval()
+    overrides = [f"experiment={experiment}"] + ([f"model={model}"] if model else [])
+    return KeywordSpotter.from_config(compose_config("train", overrides)).eval()
 
 
 def cuda_streams(spotter: KeywordSpotter) -> None:
@@ -66,13 +68,15 @@ def cuda_streams(spotter: KeywordSpotter) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m asr_cnn.bench scan", description=__doc__)
     parser.add_argument("--checkpoint", help="a trained model.pt (default: an untrained --model)")
-    parser.add_argument("--model", default="tdnn", help="conf/model/<name> when no checkpoint is given")
+    parser.add_argument("--experiment", default="default", help="conf/experiment/<name> when no checkpoint is given "
+                        "(e.g. pretrained: the speech_embedding backbone)")
+    parser.add_argument("--model", help="conf/model/<name> instead of the experiment's")
     parser.add_argument("--seconds", type=float, default=60.0, help="audio length (>= 60 for the contract)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
 
     torch.manual_seed(0)
-    spotter = load_spotter(args.checkpoint, args.model)
+    spotter = load_spotter(args.checkpoint, args.model, args.experiment)
     audio = 0.1 * torch.randn(1, int(args.seconds * SAMPLE_RATE))
     torch.set_num_threads(1)  # the per-stream figure is for one stream on one thread
     print(f"model {spotter.config.get('model', {}).get('_target_', '?')}: window {spotter.window_samples} samples, "
