@@ -23,7 +23,10 @@ def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    except OSError as err:  # name the file the caller asked for, not the temporary one
+        raise OSError(err.errno, err.strerror, str(path)) from err
     os.close(fd)
     try:
         yield Path(tmp)

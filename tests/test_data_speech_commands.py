@@ -91,6 +91,9 @@ def test_manifest_corpus_with_a_corrupt_file(tmp_path):
     assert [r.label for r in train.records] == ["yes", UNKNOWN] and len(train.skipped) == 1
     held = SpeechCommands(tmp_path, "test_engine", LABELS)
     assert [(r.engine, r.voice) for r in held.records] == [("piper", "joe")]
+    (tmp_path / "yes" / "b_nohash_0.wav").unlink()  # the split's only clip: the split is missing, not empty
+    with pytest.raises(FileNotFoundError, match=r"\(test_engine\): none of its 1 clips .*yes/b_nohash_0.wav: missing"):
+        SpeechCommands(tmp_path, "test_engine", LABELS)
 
 
 def test_bad_arguments_are_named(google_folder, tmp_path):

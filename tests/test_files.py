@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +29,11 @@ def test_failure_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
             raise RuntimeError("killed mid-write")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_a_folder_that_takes_no_files_is_named_with_the_file_asked_for():
+    target = Path("/proc/model.pt")  # the kernel's folder: no new files, whoever asks
+    with pytest.raises(OSError) as raised:
+        with atomic_write(target):
+            pass
+    assert raised.value.filename == str(target)  # not the temporary name next to it

@@ -56,7 +56,7 @@ class SpeechCommands(Dataset):
         skipped: ``"<path>: <reason>"`` for each unreadable file left out (also warned about).
 
     Raises:
-        FileNotFoundError: ``root`` or a split list is missing.
+        FileNotFoundError: ``root`` or a split list is missing, or none of the split's clips is readable.
         ValueError: Bad ``split`` or ``labels``; a malformed manifest.
     """
 
@@ -77,6 +77,9 @@ class SpeechCommands(Dataset):
         if unknown_fraction is not None:
             records = self._limit_unknown(records, unknown_fraction)
         self.records, self.skipped = _readable(records)
+        if records and not self.records:  # a split that lists clips but has none is missing, not empty
+            raise FileNotFoundError(f"{self.root} ({split}): none of its {len(records)} clips is readable, "
+                                    f"e.g. {self.skipped[0]}")
         if self.skipped:
             warnings.warn(f"{self.root} ({split}): {len(self.skipped)} unreadable file(s) skipped:\n  "
                           + "\n  ".join(self.skipped), stacklevel=2)

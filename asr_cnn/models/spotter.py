@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,8 @@ class KeywordSpotter(StreamingSequential):
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such checkpoint")
+        if not zipfile.is_zipfile(path):
+            raise ValueError(f"{path}: not a checkpoint (torch.save writes a zip archive; this file is not one)")
         try:
             checkpoint = torch.load(path, map_location=map_location, weights_only=True)
         except Exception as err:  # torch raises many types for bad bytes; all mean "not a checkpoint"

@@ -35,8 +35,16 @@ def user_errors(task: Task) -> Task:
         except USER_ERRORS as err:
             if os.environ.get("HYDRA_FULL_ERROR") == "1":
                 raise
-            message = " ".join(str(err).split()) or type(err).__name__  # one line, whatever the message holds
-            print(f"{Path(sys.argv[0]).name}: error: {message}", file=sys.stderr)
+            print(f"{Path(sys.argv[0]).name}: error: {one_line(err)}", file=sys.stderr)
             sys.exit(EXIT_USER_ERROR)
 
     return wrapped  # type: ignore[return-value]
+
+
+def one_line(err: BaseException) -> str:
+    """The message on one line; an operating-system error as ``<file>: <reason>``, without its errno."""
+    message = str(err)
+    if isinstance(err, OSError) and err.strerror and err.filename is not None:
+        files = " -> ".join(str(name) for name in (err.filename, err.filename2) if name is not None)
+        message = f"{files}: {err.strerror}"
+    return " ".join(message.split()) or type(err).__name__

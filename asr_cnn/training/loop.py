@@ -30,6 +30,7 @@ from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.summary import format_summary, summarize
 from asr_cnn.training import distributed
 from asr_cnn.training.batching import EpochBatchSampler, EpochItems, derive_seed, random_crop
+from asr_cnn.training.checks import check_trainer
 from asr_cnn.training.checkpointing import RESUME_NAME, load_resume, save_resume
 from asr_cnn.training.evaluate import evaluate_dataset
 from asr_cnn.training.forward import TrainingForward
@@ -105,7 +106,11 @@ def train(cfg: DictConfig) -> dict:
     Returns:
         ``{"run_dir", "model", "metrics"}`` on rank 0 (paths and the ``metrics.json`` content); on the
         other ranks ``{"run_dir"}``.
+
+    Raises:
+        ValueError: A ``trainer`` setting has the wrong type or range (before any work is done).
     """
+    check_trainer(cfg.trainer)
     ctx = distributed.setup(cfg.trainer.device)
     try:
         return _train(cfg, ctx)

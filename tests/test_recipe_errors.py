@@ -1,0 +1,110 @@
+"""Every recipe turns a user's mistake into one line on standard error and a non-zero exit status.
+
+Each recipe runs once, as a real process, with one typical mistake; the processes run side by side.
+With ``HYDRA_FULL_ERROR=1`` the traceback comes back.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+
+from asr_cnn.audio import save_audio
+from asr_cnn.config import compose_config
+from asr_cnn.data.manifest import Record, write_manifest
+from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.recipes.errors import one_line
+from asr_cnn.training.loop import train
+
+REPO = Path(__file__).resolve().parents[1]
+PROCESS_TIMEOUT_S = 180
+
+
+@dataclass(frozen=True)
+class Outcome:
+    returncode: int
+    stderr: str
+    names: str  # what the error line must name
+
+
+def mistakes(tmp: Path) -> dict[str, tuple[str, list[str], str]]:
+    """Case name -> (recipe, overrides, what the error line must name), with the files the cases need."""
+    model = tmp / "model.pt"
+    KeywordSpotter.from_config(compose_config("train", ["experiment=tiny"])).save(model)
+    save_audio(tmp / "speech.wav", torch.zeros(16_000))
+    listed = tmp / "listed"  # a corpus whose manifest lists test clips that are not there
+    write_manifest(listed, [Record(listed / "yes" / "a_nohash_0.wav", "yes", "espeak", "en-us", "test")])
+    (tmp / "a_file").write_text("not a folder")
+    return {
+        "make_data": ("make_data", ["data=tiny", f"data.root={tmp / 'corpus'}", "data.keywords=[yes,'']"],
+                      "data.keywords"),
+        "train": ("train", ["experiment=tiny", "trainer.max_epochs=abc"], "trainer.max_epochs must be an integer"),
+        "evaluate": ("evaluate", [f"checkpoint={model}", f"data.root={listed}", "split=test"],
+                     f"{listed} (test): none of its 1 clips is readable"),
+        "evaluate_stream": ("evaluate_stream", [f"checkpoint={model}", f"streams={tmp / 'no_streams'}"],
+                            str(tmp / "no_streams")),
+        "detect": ("detect", [f"checkpoint={model}", "input=/nonexistent.wav"], "/nonexistent.wav"),
+        "detect_checkpoint": ("detect", ["checkpoint=README.md", f"input={tmp / 'speech.wav'}"],
+                              "README.md: not a checkpoint"),
+        "listen": ("listen", [f"checkpoint={tmp / 'missing.pt'}"], f"{tmp / 'missing.pt'}: no such checkpoint"),
+        "export": ("export", [f"checkpoint={model}", f"output={tmp / 'a_file' / 'kws.onnx'}"], str(tmp / "a_file")),
+    }
+
+
+def command(recipe: str, overrides: list[str], run_dir: Path) -> list[str]:
+    return [sys.executable, str(REPO / "recipes" / f"{recipe}.py"), *overrides, f"hydra.run.dir={run_dir}"]
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory) -> dict[str, Outcome]:
+    """Every case's exit status and standard error, plus ``full_error``: detect's with HYDRA_FULL_ERROR=1."""
+    tmp = tmp_path_factory.mktemp("mistakes")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    env.pop("HYDRA_FULL_ERROR", None)
+    cases = mistakes(tmp)
+    runs = {name: (command(recipe, overrides, tmp / f"run_{name}"), env) for name, (recipe, overrides, _) in cases.items()}
+    runs["full_error"] = (command("detect", ["input=/nonexistent.wav"], tmp / "run_full"), {**env, "HYDRA_FULL_ERROR": "1"})
+    processes = {name: subprocess.Popen(argv, cwd=REPO, env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        text=True)
+                 for name, (argv, run_env) in runs.items()}
+    names = {name: named for name, (_, _, named) in cases.items()} | {"full_error": "/nonexistent.wav"}
+    return {name: Outcome(process.wait(PROCESS_TIMEOUT_S), process.stderr.read(), names[name])
+            for name, process in processes.items()}
+
+
+@pytest.mark.slow  # nine processes that each import torch
+@pytest.mark.parametrize("case", ["make_data", "train", "evaluate", "evaluate_stream", "detect", "detect_checkpoint",
+                                  "listen", "export"])
+def test_a_mistake_is_one_line_naming_the_value(outcomes, case):
+    outcome = outcomes[case]
+    assert outcome.returncode != 0
+    assert outcome.stderr.count("\n") == 1 and "Traceback" not in outcome.stderr, outcome.stderr
+    assert outcome.stderr.startswith(f"{case.removesuffix('_checkpoint')}.py: error: ")
+    assert outcome.names in outcome.stderr
+
+
+@pytest.mark.slow
+def test_hydra_full_error_gives_the_traceback(outcomes):
+    outcome = outcomes["full_error"]
+    assert outcome.returncode != 0
+    assert "Traceback" in outcome.stderr and "AudioError" in outcome.stderr and outcome.names in outcome.stderr
+
+
+def test_a_bad_trainer_value_fails_before_any_work(tmp_path):
+    cfg = compose_config("train", ["experiment=tiny", f"data.root={tmp_path / 'corpus'}", f"run_dir={tmp_path / 'run'}",
+                                   "trainer.max_epochs=abc"])
+    with pytest.raises(ValueError, match="trainer.max_epochs must be an integer >= 1, got 'abc'"):
+        train(cfg)
+    assert not any(tmp_path.iterdir())  # no corpus was built, no run directory made
+
+
+def test_an_operating_system_error_reads_as_file_and_reason():
+    assert one_line(PermissionError(13, "Permission denied", "/srv/kws.onnx")) == "/srv/kws.onnx: Permission denied"
+    assert one_line(FileNotFoundError("/x.pt: no such checkpoint")) == "/x.pt: no such checkpoint"
+    assert one_line(ValueError("two\n  lines")) == "two lines"
