@@ -22,7 +22,9 @@ from pathlib import Path
 from asr_cnn.data import build_corpus
 from asr_cnn.detect import Detector
 from asr_cnn.detect.files import detect_file
-from asr_cnn.detect.wakeword import DET_FILENAME, SECONDS_PER_HOUR, evaluate_streams, hit_flags
+from asr_cnn.evaluation.matching import hit_flags
+from asr_cnn.evaluation.scoring import SECONDS_PER_HOUR
+from asr_cnn.evaluation.wakeword import DET_FILENAME, evaluate_streams
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.config import compose_config
 from asr_cnn.training.loop import train

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from asr_cnn.config import compose_config
+from asr_cnn.evaluation.clips import evaluate
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.training.checkpointing import RESUME_NAME
-from asr_cnn.config import compose_config
-from asr_cnn.training.evaluate import evaluate
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_RECIPE = REPO / "recipes" / "train.py"

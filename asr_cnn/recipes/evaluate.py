@@ -9,8 +9,8 @@ import hydra
 from omegaconf import DictConfig
 
 from asr_cnn.config import CONF_DIR
+from asr_cnn.evaluation.clips import evaluate
 from asr_cnn.recipes.errors import user_errors
-from asr_cnn.training.evaluate import evaluate
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="evaluate", version_base="1.3")

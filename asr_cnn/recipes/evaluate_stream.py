@@ -11,7 +11,7 @@ import hydra
 from omegaconf import DictConfig
 
 from asr_cnn.config import CONF_DIR
-from asr_cnn.detect.wakeword import evaluate_streams
+from asr_cnn.evaluation.wakeword import evaluate_streams
 from asr_cnn.recipes.errors import user_errors
 
 

@@ -26,13 +26,13 @@ from torch.utils.data import DataLoader, Dataset
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from asr_cnn.evaluation.clips import evaluate_dataset
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.summary import format_summary, summarize
 from asr_cnn.training import distributed
 from asr_cnn.training.batching import EpochBatchSampler, EpochItems, derive_seed, random_crop
 from asr_cnn.training.checks import check_trainer
 from asr_cnn.training.checkpointing import RESUME_NAME, load_resume, save_resume
-from asr_cnn.training.evaluate import evaluate_dataset
 from asr_cnn.training.forward import TrainingForward
 from asr_cnn.training.outputs import MODEL_NAME, SUMMARY_NAME, write_run_outputs
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig
 
+from asr_cnn.evaluation.clips import evaluate_dataset
 from asr_cnn.models.spotter import KeywordSpotter
-from asr_cnn.training.evaluate import evaluate_dataset
-from asr_cnn.training.plots import plot_confusion, plot_curves
+from asr_cnn.evaluation.plots import plot_confusion
+from asr_cnn.training.plots import plot_curves
 from asr_cnn.training.report import write_report
 
 log = logging.getLogger(__name__)

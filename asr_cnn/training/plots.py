@@ -1,8 +1,4 @@
-"""PNG plots of a run: confusion matrices, training curves, receptive fields.
-
-Figures are built with ``matplotlib.figure.Figure`` (no pyplot), so plotting never needs a display
-and never touches global matplotlib state.
-"""
+"""PNG plots of training: curves per epoch and receptive fields (plots of measurements: :mod:`asr_cnn.evaluation.plots`)."""
 
 from __future__ import annotations
 
@@ -12,38 +8,10 @@ from pathlib import Path
 import torch
 from matplotlib.figure import Figure
 
-CELL_INCHES = 0.45  # confusion-matrix cell size: readable labels for up to ~20 classes
+from asr_cnn.figures import DPI, save_figure
+
 CURVE_SIZE = (10.0, 3.5)
-DPI = 110
 LINEAR_BELOW = 1e-3  # gradient plot: values under this fraction of the peak are drawn on a linear scale
-
-
-def plot_confusion(confusions: dict[str, Sequence[Sequence[int]]], labels: Sequence[str], path: str | Path) -> Path:
-    """Row-normalised confusion matrices side by side, one per split, with counts in the cells.
-
-    Args:
-        confusions: Split name -> K x K counts (rows true, columns predicted).
-        labels: Class names.
-        path: PNG to write.
-    """
-    side = max(4.0, CELL_INCHES * len(labels) + 2.0)
-    fig = Figure(figsize=(side * len(confusions), side), dpi=DPI, layout="constrained")
-    axes = fig.subplots(1, len(confusions), squeeze=False)[0]
-    for ax, (split, counts) in zip(axes, confusions.items()):
-        counts = torch.tensor(counts, dtype=torch.float64)  # (K, K)
-        rates = counts / counts.sum(1, keepdim=True).clamp(min=1)  # (K, K) each row sums to 1
-        ax.imshow(rates.numpy(), cmap="Blues", vmin=0.0, vmax=1.0)
-        for i in range(len(labels)):
-            for j in range(len(labels)):
-                if counts[i, j]:
-                    colour = "white" if rates[i, j] > 0.5 else "black"
-                    ax.text(j, i, int(counts[i, j]), ha="center", va="center", fontsize=7, color=colour)
-        ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
-        ax.set_yticks(range(len(labels)), labels, fontsize=8)
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
-        ax.set_title(split)
-    return save(fig, path)
 
 
 def plot_curves(history: Sequence[dict[str, float]], path: str | Path) -> Path:
@@ -67,7 +35,7 @@ def plot_curves(history: Sequence[dict[str, float]], path: str | Path) -> Path:
         ax.grid(alpha=0.3)
     loss_ax.legend()
     acc_ax.legend()
-    return save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_receptive_field(pattern: torch.Tensor, gradient: torch.Tensor, field: tuple[int, int],
@@ -97,12 +65,5 @@ def plot_receptive_field(pattern: torch.Tensor, gradient: torch.Tensor, field: t
         for edge in field:
             ax.axvline(edge, color="cyan", linestyle="--", linewidth=1)
     image_ax.set_title(title)
-    return save(fig, path)
+    return save_figure(fig, path)
 
-
-def save(fig: Figure, path: str | Path) -> Path:
-    """Write a figure as PNG, creating the folder."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    return path

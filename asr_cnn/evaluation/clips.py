@@ -11,10 +11,10 @@ from omegaconf import DictConfig
 from torch.utils.data import DataLoader, Dataset
 
 from asr_cnn.audio import AudioError, load_audio
+from asr_cnn.evaluation.metrics import accuracy, classification_report
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.training.batching import centre_crop
 from asr_cnn.training.distributed import resolve_device
-from asr_cnn.training.metrics import accuracy, classification_report
 
 log = logging.getLogger(__name__)
 

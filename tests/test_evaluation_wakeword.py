@@ -10,10 +10,14 @@ from detect_support import bursty_audio, tiny_spotter
 from asr_cnn import KeywordSpotter
 from asr_cnn.audio import AudioError, save_audio
 from asr_cnn.detect import Detector, Event
-from asr_cnn.detect.wakeword import (DET_FILENAME, METRICS_FILENAME, OperatingPoint, evaluate_streams, events_at,
-                                     hit_flags, load_streams, match, stream_scores, threshold_for)
-from asr_cnn.threads import torch_threads
 from asr_cnn.config import compose_config
+from asr_cnn.evaluation.matching import hit_flags, match
+from asr_cnn.evaluation.operating import OperatingPoint, threshold_for
+from asr_cnn.evaluation.scoring import stored, stream_scores
+from asr_cnn.evaluation.streams import load_streams
+from asr_cnn.evaluation.sweep import events_at
+from asr_cnn.evaluation.wakeword import DET_FILENAME, METRICS_FILENAME, evaluate_streams
+from asr_cnn.threads import torch_threads
 
 LABELS = [{"keyword": "yes", "start_s": 2.0, "end_s": 2.5}, {"keyword": "no", "start_s": 6.0, "end_s": 6.4}]
 
@@ -56,7 +60,7 @@ def test_sweep_events_are_the_detector_events(streams):
     for wav in sorted(streams.glob("*.wav")):
         scores, seconds = stream_scores(detector, wav, block_seconds=0.3)
         assert seconds == pytest.approx(10.0)
-        replayed = events_at(detector, scores, detector.picker.thresholds)
+        replayed = events_at(stored(detector, [scores], [seconds], [[]]))[0]
         live = Detector(tiny_spotter(), threshold=0.55, refractory_s=0.4).push(bursty_audio(10.0, seed=int(wav.stem[1:])))
         assert [(e.keyword, e.start_s) for e in replayed] == [(e.keyword, e.start_s) for e in live]
         assert replayed

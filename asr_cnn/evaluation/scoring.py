@@ -1,0 +1,143 @@
+"""Scores stored once: a detector's smoothed posteriors over a set of streams, to replay at any threshold.
+
+Scoring is the expensive part of an evaluation; sweeping thresholds over stored scores is cheap
+(:mod:`asr_cnn.evaluation.sweep`). Three ways to make streams: sound files scanned one by one, clips that
+are each a stream of their own (scored in batches), and clips played one after another as one stream.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch.nn.utils.rnn import pad_sequence
+
+from asr_cnn.detect.detector import Detector
+from asr_cnn.detect.files import DEFAULT_BLOCK_SECONDS, read_blocks
+from asr_cnn.streaming.scan import num_windows
+
+SECONDS_PER_HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Smoothed scores of a set of streams, and what replaying the detector's event picking on them needs.
+
+    Attributes:
+        scores: Smoothed posteriors, one row per scan hop from each stream's start; NaN after a stream's
+            end (streams of unequal length share the tensor), and NaN never fires.
+        seconds: Duration of each stream.
+        labels: The keywords spoken in each stream, ``{"keyword", "start_s", "end_s"}`` each.
+        classes: Class names, in score order.
+        hop_s: Seconds between score rows: the event of row ``n`` covers ``[n * hop_s, n * hop_s + window_s)``.
+        window_s: Seconds of audio per window.
+        refractory_rows: The detector's quiet rows after an event.
+        thresholds: The detector's own threshold per class, ``inf`` for classes that never fire.
+
+    Shape:
+        scores: (B, N, K). thresholds: (K,).
+    """
+
+    scores: torch.Tensor
+    seconds: list[float]
+    labels: list[list[dict[str, Any]]]
+    classes: list[str]
+    hop_s: float
+    window_s: float
+    refractory_rows: int
+    thresholds: torch.Tensor
+
+    @property
+    def hours(self) -> float:
+        return sum(self.seconds) / SECONDS_PER_HOUR
+
+    @property
+    def keywords(self) -> list[str]:
+        """The classes that may fire, in score order."""
+        return [name for name, threshold in zip(self.classes, self.thresholds.tolist()) if threshold != float("inf")]
+
+
+def stored(detector: Detector, rows: list[torch.Tensor], seconds: list[float],
+           labels: list[list[dict[str, Any]]]) -> Scored:
+    """A :class:`Scored` set from each stream's rows (N_b, K), with ``detector``'s timing and picking."""
+    scores = (pad_sequence(rows, batch_first=True, padding_value=float("nan")) if rows  # (B, N, K)
+              else torch.zeros(0, 0, len(detector.labels)))
+    return Scored(scores, seconds, labels, list(detector.labels), detector.hop_s, detector.window_s,
+                  detector.picker.refractory_rows, detector.picker.thresholds.cpu())
+
+
+def stream_scores(detector: Detector, path: str | os.PathLike, block_seconds: float = DEFAULT_BLOCK_SECONDS
+                  ) -> tuple[torch.Tensor, float]:
+    """Smoothed posteriors of every window of one file, streamed in bounded memory.
+
+    Returns:
+        The scores and the file's duration in seconds.
+
+    Shape:
+        Output scores: (N, K).
+    """
+    detector.reset()
+    rows, samples = [], 0
+    for block in read_blocks(path, detector.spotter.sample_rate, block_seconds):
+        rows.append(detector.step(block)[0][0].cpu())  # (n_new, K) of the single stream
+        samples += block.shape[-1]
+    return torch.cat(rows), samples / detector.spotter.sample_rate
+
+
+def score_clips(detector: Detector, clips: Iterable[tuple[torch.Tensor, list[dict[str, Any]]]]) -> Scored:
+    """Each clip a stream of its own, from a fresh detector state, ``detector.batch_size`` clips per call.
+
+    A batch is padded with silence to its longest clip; a clip keeps only the rows whose window ends
+    inside it, which every layer computes from that clip's samples alone (valid in time, causal), so
+    the rows equal those of the clip scanned on its own. Clips of similar lengths waste less padding.
+
+    Args:
+        detector: Scores the clips; reset for every batch.
+        clips: ``(waveform, labels)`` pairs: samples at the spotter's rate and the keywords spoken in
+            them, in clip time. Read lazily: one batch is in memory at a time.
+
+    Shape:
+        clips: waveforms (S_b,).
+    """
+    rows, seconds, labels, batch = [], [], [], []
+    for clip, clip_labels in clips:
+        batch.append(clip)
+        seconds.append(clip.shape[-1] / detector.spotter.sample_rate)
+        labels.append(clip_labels)
+        if len(batch) == detector.batch_size:
+            rows += score_batch(detector, batch)
+            batch = []
+    if batch:
+        rows += score_batch(detector, batch)
+    return stored(detector, rows, seconds, labels)
+
+
+def score_batch(detector: Detector, clips: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Rows (N_b, K) of up to ``detector.batch_size`` clips scanned side by side from a fresh state."""
+    batch = torch.zeros(detector.batch_size, max(clip.shape[-1] for clip in clips))  # (B, S) idle streams silent
+    for i, clip in enumerate(clips):
+        batch[i, :clip.shape[-1]] = clip
+    detector.reset()
+    smoothed = detector.step(batch)[0].cpu()  # (B, N, K)
+    return [smoothed[i, :num_windows(clip.shape[-1], detector.spotter)] for i, clip in enumerate(clips)]
+
+
+def score_concatenation(detector: Detector, clips: Iterable[torch.Tensor], pause_s: float) -> Scored:
+    """Clips played one after another, each followed by ``pause_s`` of silence, as one unlabelled stream.
+
+    Shape:
+        clips: (S_b,) each.
+    """
+    rate = detector.spotter.sample_rate
+    pause = torch.zeros(round(pause_s * rate))
+    detector.reset()
+    rows, samples = [], 0
+    for clip in clips:
+        rows.append(detector.step(torch.cat([clip, pause]))[0][0].cpu())  # (n_new, K) of the single stream
+        samples += clip.shape[-1] + pause.shape[-1]
+    if not rows:
+        return stored(detector, [], [], [])
+    return stored(detector, [torch.cat(rows)], [samples / rate], [[]])
