@@ -69,6 +69,7 @@ class RunningSpeechSpec:
     pause_s: tuple[float, float]
     partial_rate: float
     confusable_rate: float
+    engine_weights: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,9 @@ def corpus_config(cfg: DictConfig | Mapping[str, Any]) -> CorpusConfig:
             minutes={s: _nonnegative(f"data.running_speech.minutes.{s}", minutes[s]) for s in SPLITS},
             pause_s=_interval("data.running_speech.pause_s", running("pause_s"), low=0.0),
             partial_rate=_fraction("data.running_speech.partial_rate", running("partial_rate")),
-            confusable_rate=_fraction("data.running_speech.confusable_rate", running("confusable_rate"))),
+            confusable_rate=_fraction("data.running_speech.confusable_rate", running("confusable_rate")),
+            engine_weights={str(k): _nonnegative(f"data.running_speech.engine_weights.{k}", v)
+                            for k, v in dict(running("engine_weights")).items()}),
         real_negatives=RealNegativesSpec(enabled=bool(real("enabled")),
                                          splits=_fractions("data.real_negatives.splits", real("splits")),
                                          common_words=tuple(common_words)),

@@ -1,8 +1,8 @@
 """Running speech: minutes of continuous keyword-free synthetic speech per split, read as random windows.
 
 ``_running_speech_/<split>.wav`` holds sentences (:mod:`asr_cnn.data.sentences`) said one after another
-by that split's voices of every engine (each engine weighted by its ``takes``, as in the clips), with
-short pauses; ``<split>.json`` lists each sentence's text, voice and time. The test file is spoken by
+by that split's voices of every engine (each voice weighted by its engine's ``takes``, as in the clips,
+times ``running_speech.engine_weights``), with short pauses; ``<split>.json`` lists each sentence's text, voice and time. The test file is spoken by
 ``test`` and ``test_engine`` voices. Training reads random windows of the train file as negatives and
 builds keywords-in-context on it; the validation and test streams draw their speech from their own file.
 """
@@ -56,10 +56,10 @@ def running_jobs(config: CorpusConfig, voices: Sequence[tuple[EngineSpec, str]],
     jobs: dict[str, list[ClipJob]] = {}
     for split in SPLITS:
         speakers = [(s, v) for s, v in voices if splits[s.name, v] in speaking_split(split)]
+        weights = [s.takes * spec.engine_weights.get(s.name, 1.0) for s, _ in speakers]
         count = math.ceil(spec.minutes[split] * 60 / SENTENCE_S)
-        if not speakers or count == 0:
+        if count == 0 or sum(weights) == 0:
             continue
-        weights = [s.takes for s, _ in speakers]
         jobs[split] = []
         for i in range(count):
             rng = random.Random(seed_of(config.seed, "running", split, i))
