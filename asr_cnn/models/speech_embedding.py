@@ -6,7 +6,7 @@ and its descendants. Every convolution is either 3 x 1 in frequency ("same" padd
 (valid), the first one 3 x 3; each is followed by a leaky ReLU floored at -0.4; max pooling of 2 x 2
 (frequency and time) or 2 x 1 (frequency only) ends each of five blocks, and a last 1 x 3 convolution
 on the one remaining frequency bin gives the embedding. Valid in time throughout, so it streams exactly:
-one embedding per 8 frames (80 ms), each from 76 frames (775 ms of audio).
+one embedding per 8 frames (80 ms), each from 76 frames (782 ms of audio).
 """
 
 from __future__ import annotations
