@@ -9,7 +9,9 @@ saved, so a resumed multi-process run continues from the same step but is not bi
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import os
 import sys
 import time
@@ -26,19 +28,25 @@ from torch.utils.data import DataLoader, Dataset
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from asr_cnn.data.negatives import Window
+from asr_cnn.evaluation.calibration import write_calibration
 from asr_cnn.evaluation.clips import evaluate_dataset
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.summary import format_summary, summarize
 from asr_cnn.training import distributed
 from asr_cnn.training.batching import EpochBatchSampler, EpochItems, derive_seed, random_crop
 from asr_cnn.training.checks import check_trainer
-from asr_cnn.training.checkpointing import RESUME_NAME, load_resume, save_resume
+from asr_cnn.training.checkpointing import RESUME_NAME, atomic_save, load_resume, save_resume
 from asr_cnn.training.forward import TrainingForward
-from asr_cnn.training.outputs import MODEL_NAME, SUMMARY_NAME, write_run_outputs
+from asr_cnn.training.live import (LiveData, better, build_live_data, mining_epochs, real_negatives_check,
+                                   validation_calibration)
+from asr_cnn.training.outputs import METRICS_NAME, MODEL_NAME, SUMMARY_NAME, write_run_outputs
 
 log = logging.getLogger(__name__)
 
 TENSORBOARD_DIR = "tensorboard"
+BEST_NAME = "best.pt"
+"""Weights of the best epoch on the validation streams so far (``trainer.live.select_every``)."""
 MIXED_PRECISION = "16-mixed"
 
 
@@ -77,24 +85,20 @@ def spec_augment(cfg: DictConfig) -> nn.Module | None:
     return SpecAugment(**spec) if spec else None
 
 
-def build_datasets(cfg: DictConfig, labels: list[str], ctx: distributed.DistContext) -> tuple[Dataset, Dataset]:
+def build_datasets(cfg: DictConfig, labels: list[str], window: int, ctx: distributed.DistContext
+                   ) -> tuple[LiveData, Dataset]:
     """Build the corpus (rank 0; a no-op when already built) and open its train and validation splits.
 
-    Training clips are augmented by ``data.augment`` (noise from the corpus's background-noise folder),
-    seeded per (seed, epoch, clip).
+    Training clips and windows are augmented by ``data.augment`` (noise from the train region of the
+    corpus's noise files), seeded per (seed, epoch, item); ``trainer.live`` adds negative windows,
+    keywords in context and, as training goes on, mined hard negatives (:mod:`asr_cnn.training.live`).
     """
-    from asr_cnn.data import SpeechCommands, WaveAugment, build_corpus
-    from asr_cnn.data.background import NOISE_DIR
+    from asr_cnn.data import SpeechCommands, build_corpus
 
     if ctx.is_main:
         build_corpus(cfg.data)
     distributed.barrier(ctx)
-    root = Path(cfg.data.root)
-    augment = None
-    if cfg.data.get("augment"):
-        augment = WaveAugment.from_config(cfg.data.augment, root / NOISE_DIR, seed=cfg.trainer.seed)
-    train_set = SpeechCommands(root, "train", labels, augment=augment, seed=cfg.trainer.seed)
-    return train_set, SpeechCommands(root, "validation", labels)
+    return build_live_data(cfg, labels, window), SpeechCommands(Path(cfg.data.root), "validation", labels)
 
 
 def train(cfg: DictConfig) -> dict:
@@ -133,12 +137,25 @@ class Run:
     loss_fn: nn.Module
     run_dir: Path
     val_set: Dataset
+    live: LiveData
     writer: SummaryWriter | None = None
     history: list[dict] = field(default_factory=list)
+    best: dict | None = None  # epoch, recall and false alarms per hour of the best checkpoint on validation streams
 
     def save_resume(self, progress: dict) -> None:
+        mined = [[w.source, w.start] for w in self.live.mined]  # mining is part of where training stands
         save_resume(self.run_dir / RESUME_NAME, model=self.spotter, optimizer=self.optimizer,
-                    scheduler=self.scheduler, scaler=self.scaler, progress=progress, history=self.history)
+                    scheduler=self.scheduler, scaler=self.scaler, progress=progress | {"mined": mined, "best": self.best},
+                    history=self.history)
+
+    def new_loader(self) -> None:
+        """A loader over the current training set (mining makes it grow)."""
+        trainer, ctx = self.cfg.trainer, self.ctx
+        train_set = self.live.dataset()
+        sampler = EpochBatchSampler(len(train_set), trainer.batch_size, trainer.seed, ctx.rank, ctx.world_size)
+        self.loader = DataLoader(EpochItems(train_set), batch_sampler=sampler, num_workers=trainer.num_workers,
+                                 persistent_workers=trainer.num_workers > 0, pin_memory=ctx.device.type == "cuda",
+                                 generator=torch.Generator().manual_seed(derive_seed(trainer.seed, ctx.rank)))
 
 
 def build_run(cfg: DictConfig, ctx: distributed.DistContext) -> Run:
@@ -146,34 +163,35 @@ def build_run(cfg: DictConfig, ctx: distributed.DistContext) -> Run:
     trainer = cfg.trainer
     torch.manual_seed(trainer.seed)  # the same initial weights on every rank
     spotter = KeywordSpotter.from_config(cfg).to(ctx.device)
-    train_set, val_set = build_datasets(cfg, spotter.labels, ctx)
+    live, val_set = build_datasets(cfg, spotter.labels, spotter.window_samples, ctx)
     forward: nn.Module = TrainingForward(spotter, spec_augment(cfg)).to(ctx.device)
     if ctx.distributed:
         forward = DistributedDataParallel(forward, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
     optimizer = instantiate(cfg.optimizer)(params=spotter.parameters())
-    sampler = EpochBatchSampler(len(train_set), trainer.batch_size, trainer.seed, ctx.rank, ctx.world_size)
-    return Run(cfg, ctx, spotter, forward,
-               loader=DataLoader(EpochItems(train_set), batch_sampler=sampler, num_workers=trainer.num_workers,
-                                 persistent_workers=trainer.num_workers > 0, pin_memory=ctx.device.type == "cuda",
-                                 generator=torch.Generator().manual_seed(derive_seed(trainer.seed, ctx.rank))),
+    run = Run(cfg, ctx, spotter, forward, loader=None,
                optimizer=optimizer, scheduler=instantiate(cfg.scheduler)(optimizer=optimizer),
                scaler=torch.amp.GradScaler(ctx.device.type,
                                            enabled=trainer.precision == MIXED_PRECISION and ctx.device.type == "cuda"),
                loss_fn=nn.CrossEntropyLoss(weight=class_weights(trainer.class_weights, spotter.labels).to(ctx.device),
                                            label_smoothing=trainer.label_smoothing),
-               run_dir=Path(cfg.run_dir), val_set=val_set)
+               run_dir=Path(cfg.run_dir), val_set=val_set, live=live)
+    run.new_loader()
+    return run
 
 
 def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
     trainer = cfg.trainer
     configure_cpu(trainer.threads, trainer.num_workers, ctx)
     run = build_run(cfg, ctx)
-    spotter, sampler = run.spotter, run.loader.batch_sampler
+    spotter = run.spotter
     progress = new_epoch(0, 0)
     resume_path = run.run_dir / RESUME_NAME
     if trainer.resume and resume_path.is_file():
         progress, run.history = load_resume(resume_path, model=spotter, optimizer=run.optimizer,
                                             scheduler=run.scheduler, scaler=run.scaler)
+        run.live.mined = [Window(source, start) for source, start in progress.pop("mined", [])]
+        run.best = progress.pop("best", None)
+        run.new_loader()
         log.info("resumed from %s at epoch %d, step %d", resume_path, progress["epoch"], progress["step"])
     else:
         torch.manual_seed(derive_seed(trainer.seed, ctx.rank))  # dropout and masks differ between ranks
@@ -184,8 +202,9 @@ def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
         log.info("model summary:\n%s", summary)
         run.writer = SummaryWriter(str(run.run_dir / TENSORBOARD_DIR))
 
+    mining = mining_epochs(trainer.max_epochs, trainer.live.mining_rounds)
     for epoch in range(progress["epoch"], trainer.max_epochs):
-        sampler.set_epoch(epoch, progress["batch_in_epoch"])
+        run.loader.batch_sampler.set_epoch(epoch, progress["batch_in_epoch"])
         progress = train_epoch(run, progress, epoch)
         row = {"epoch": epoch + 1, "lr": run.optimizer.param_groups[0]["lr"], **epoch_stats(ctx, progress),
                "seconds": progress["seconds"]}
@@ -194,11 +213,19 @@ def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
         if ctx.is_main:
             val = evaluate_dataset(spotter, run.val_set, batch_size=trainer.eval_batch_size, device=ctx.device)
             row.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
+            every = trainer.live.select_every
+            if every and ((epoch + 1) % every == 0 or epoch + 1 == trainer.max_epochs):
+                row.update(select(run, epoch + 1))
             run.history.append(row)
             for key, value in row.items():
                 if key != "epoch":
                     run.writer.add_scalar(f"epoch/{key}", value, epoch + 1)
             log.info("epoch %d: %s", epoch + 1, ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"))
+        if epoch + 1 in mining:  # every rank mines the same windows with the same weights
+            found = run.live.mine(spotter, math.ceil(trainer.live.mined_windows * len(run.live.clips)), ctx.device)
+            run.new_loader()
+            log.info("mined %d hard negatives (%d in all)", len(found), len(run.live.mined))
+        if ctx.is_main:
             run.save_resume(progress)
         distributed.barrier(ctx)
 
@@ -206,11 +233,38 @@ def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
     if ctx.is_main:
         run.writer.close()
         spotter.eval()
+        if run.best is not None:
+            spotter.load_state_dict(torch.load(run.run_dir / BEST_NAME, map_location=ctx.device, weights_only=True))
+        calibrated = validation_calibration(cfg, spotter, ctx.device)
+        if calibrated is not None:
+            write_calibration(spotter.extra, *calibrated)
         spotter.save(run.run_dir / MODEL_NAME)
         metrics = write_run_outputs(cfg, spotter, run.history, run.run_dir, device=ctx.device)
+        if calibrated is not None:
+            metrics["calibration"] = spotter.extra["calibration"] | {
+                "thresholds": spotter.extra["thresholds"], "selected_epoch": (run.best or {}).get("epoch"),
+                "real_negatives_test": real_negatives_check(cfg, spotter, ctx.device)}
+            (run.run_dir / METRICS_NAME).write_text(json.dumps(metrics, indent=2))
         result.update(model=str(run.run_dir / MODEL_NAME), metrics=metrics)
     distributed.barrier(ctx)
     return result
+
+
+def select(run: Run, epoch: int) -> dict[str, float]:
+    """Calibrate the current weights on the validation streams; keep them in ``best.pt`` when they beat the best.
+
+    Returns:
+        ``val_recall`` and ``val_fa_per_hour`` at the calibrated thresholds (empty without validation streams).
+    """
+    calibrated = validation_calibration(run.cfg, run.spotter, run.ctx.device)
+    if calibrated is None:
+        return {}
+    calibration = calibrated[0]
+    fa_per_hour = calibration.point.fa_per_hour or 0.0
+    if better(calibration, run.best):
+        atomic_save(run.spotter.state_dict(), run.run_dir / BEST_NAME)
+        run.best = {"epoch": epoch, "recall": calibration.recall, "fa_per_hour": fa_per_hour}
+    return {"val_recall": calibration.recall, "val_fa_per_hour": fa_per_hour}
 
 
 def new_epoch(epoch: int, step: int) -> dict:

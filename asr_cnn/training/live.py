@@ -1,0 +1,167 @@
+"""Training for live streams: what the loop adds to the clips so that a model stops firing on speech.
+
+* the training set: clips, random windows of keyword-free running speech (and of the shipped real read
+  speech when the keywords allow it), keywords in context with end-aligned labels, mined hard negatives;
+* mining rounds, evenly spaced through training (:mod:`asr_cnn.training.mining`);
+* checkpoint selection on validation streams by recall at the calibrated false-alarm target, then
+  false alarms per hour (not clip accuracy), and the final calibration written into the checkpoint.
+
+Settings: ``trainer.live`` (``conf/trainer/default.yaml``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from omegaconf import DictConfig
+
+from asr_cnn.constants import CLIP_SAMPLES, SAMPLE_RATE
+from asr_cnn.data.augment import WaveAugment
+from asr_cnn.data.background import NOISE_DIR, TRAIN_NOISE_DIR
+from asr_cnn.data.config import corpus_config
+from asr_cnn.data.context import KeywordsInContext
+from asr_cnn.data.labels import SILENCE, UNKNOWN
+from asr_cnn.data.mixture import Mixture
+from asr_cnn.data.negatives import FixedWindows, NegativeWindows, Window, WindowSources
+from asr_cnn.data.realnegatives import load_split, real_negatives, unsafe_keywords
+from asr_cnn.data.running import read_running
+from asr_cnn.data.speech_commands import SpeechCommands
+from asr_cnn.data.streams import stream_folder
+from asr_cnn.detect.detector import Detector
+from asr_cnn.evaluation.calibration import Calibration, calibrate, score_validation
+from asr_cnn.evaluation.sweep import point_at
+from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.training.mining import mine
+
+log = logging.getLogger(__name__)
+
+MIN_GAP_S = 0.5
+"""Smallest distance between two mined windows of one source."""
+
+
+def train_augment(cfg_data: DictConfig, seed: int, **changes: Any) -> WaveAugment | None:
+    """``data.augment`` with the train region of the corpus's noise files (``changes`` override settings)."""
+    if not cfg_data.get("augment"):
+        return None
+    root = Path(cfg_data.root)
+    noise_dir = root / TRAIN_NOISE_DIR if (root / TRAIN_NOISE_DIR).is_dir() else root / NOISE_DIR
+    return WaveAugment.from_config({**dict(cfg_data.augment), **changes}, noise_dir, seed=seed)
+
+
+def real_speech(cfg_data: DictConfig, split: str) -> list[torch.Tensor]:
+    """The shipped real speech of ``split`` when the data config enables it and its keywords allow it."""
+    config = corpus_config(cfg_data)
+    spec = config.real_negatives
+    if not spec.enabled:
+        return []
+    unsafe = unsafe_keywords(config.keywords, spec.common_words)
+    if unsafe:
+        log.info("real negatives not used: %s may be said in untranscribed read speech", unsafe)
+        return []
+    return load_split(real_negatives(spec.splits, config.seed), split)
+
+
+def mining_epochs(max_epochs: int, rounds: int) -> list[int]:
+    """Epochs after which mining runs: ``rounds`` evenly spaced, the last well before the end."""
+    return sorted({max_epochs * (r + 1) // (rounds + 1) for r in range(rounds)} - {0, max_epochs})
+
+
+@dataclass
+class LiveData:
+    """The training set of a live-stream run and what mining adds to it.
+
+    Attributes:
+        clips: The corpus's training clips (augmented).
+        parts: Negative windows and keywords in context (empty parts when disabled).
+        sources: Keyword-free training audio, cut into negative windows and mined.
+        mined: Hard negatives found so far.
+        unknown: Class index of negatives.
+        augment: Augmentation of the windows.
+        seed: Training seed.
+    """
+
+    clips: SpeechCommands
+    parts: list[torch.utils.data.Dataset]
+    sources: WindowSources | None
+    unknown: int
+    augment: WaveAugment | None
+    seed: int
+    mined: list[Window] = field(default_factory=list)
+
+    def dataset(self) -> Mixture:
+        """Clips, windows, keywords in context and the mined windows, as one dataset."""
+        mined = [FixedWindows(self.sources, self.mined, self.unknown, self.augment, self.seed)] if self.mined else []
+        return Mixture([self.clips, *self.parts, *mined])
+
+    def mine(self, spotter: KeywordSpotter, count: int, device: torch.device) -> list[Window]:
+        """Add the ``count`` windows of the sources the spotter scores highest as a keyword."""
+        if self.sources is None or count == 0:
+            return []
+        found = mine(spotter, self.sources, count, min_gap=max(1, round(MIN_GAP_S * spotter.sample_rate
+                                                                         / spotter.hop_samples)),
+                     exclude=self.mined, device=device)
+        self.mined += found
+        return found
+
+
+def build_live_data(cfg: DictConfig, labels: list[str], window: int) -> LiveData:
+    """The training set that ``cfg.trainer.live`` describes over the built corpus at ``cfg.data.root``."""
+    live, seed = cfg.trainer.live, cfg.trainer.seed
+    root = Path(cfg.data.root)
+    augment = train_augment(cfg.data, seed)
+    clips = SpeechCommands(root, "train", labels, augment=augment, seed=seed)
+    speech = [s for s in (read_running(root, "train"),) if s is not None]
+    real = real_speech(cfg.data, "train")
+    if real:
+        speech.append(torch.cat(real))
+    unknown = labels.index(UNKNOWN)
+    if not speech:
+        log.info("no running speech in %s: training on clips alone", root)
+        return LiveData(clips, [], None, unknown, augment, seed)
+    sources = WindowSources(speech, CLIP_SAMPLES)  # items as long as the clips; training crops the window
+    count = lambda fraction: math.ceil(fraction * len(clips))  # noqa: E731
+    keywords = [r for r in clips.records if r.label not in (SILENCE, UNKNOWN) and r.label in labels]
+    parts = [NegativeWindows(sources, count(live.speech_windows), unknown, augment, seed),
+             KeywordsInContext(keywords, labels, unknown, sources, count(live.context_windows), CLIP_SAMPLES, window,
+                               partial_fraction=live.partial_fraction, tail_s=live.tail_s, gap_s=live.gap_s,
+                               augment=train_augment(cfg.data, seed, shift_s=0.0), seed=seed)]
+    log.info("live training set: %d clips, %d speech windows, %d keywords in context from %.1f minutes of "
+             "running%s speech", len(clips), len(parts[0]), len(parts[1]),
+             sum(s.shape[0] for s in speech) / SAMPLE_RATE / 60, " and real" if real else "")
+    return LiveData(clips, parts, sources, unknown, augment, seed)
+
+
+def validation_calibration(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device,
+                           negatives: list[torch.Tensor] | None = None) -> tuple[Calibration, Detector] | None:
+    """Calibrate ``spotter`` on the corpus's validation streams (and real validation speech); ``None`` without streams."""
+    folder = stream_folder(Path(cfg.data.root), "validation")
+    if not any(folder.glob("*.wav")):
+        return None
+    detector = Detector(spotter, device=device)
+    negatives = real_speech(cfg.data, "validation") if negatives is None else negatives
+    scored = score_validation(detector, [folder], negatives)
+    return calibrate(scored, cfg.trainer.live.target_fa_per_hour), detector
+
+
+def real_negatives_check(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device) -> dict[str, float] | None:
+    """False alarms per hour, thresholds as calibrated, on the shipped real speech held out from training
+    and calibration (its test speakers): a development check, ``None`` when the keywords forbid it."""
+    speech = real_speech(cfg.data, "test")
+    if not speech:
+        return None
+    scored = score_validation(Detector(spotter, device=device), [], speech)
+    return {"hours": scored.hours, "false_alarms": point_at(scored).false_alarms,
+            "fa_per_hour": point_at(scored).fa_per_hour}
+
+
+def better(candidate: Calibration, best: Mapping[str, float] | None) -> bool:
+    """Whether a checkpoint's validation result beats the best so far: more recall, then fewer false alarms."""
+    if best is None:
+        return True
+    return (candidate.recall, -(candidate.point.fa_per_hour or 0.0)) > (best["recall"], -best["fa_per_hour"])
