@@ -1,0 +1,131 @@
+"""Recall and false alarms per hour on real recordings (``recipes/evaluate_real.py``), thresholds as shipped.
+
+The set is evaluation only: its figures are reported, never written back. Every keyword-free ``speech``
+clip plays, one after another with a pause, as one stream through the :class:`~asr_cnn.detect.Detector`
+(false alarms per hour of that stream); every ``wake_word`` clip of a keyword the model knows plays as
+a stream of its own between silences (recall: the right keyword fires). Scores are stored once and the
+detector's own picking is replayed at each operating point (:mod:`asr_cnn.evaluation.sweep`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from asr_cnn.audio import load_audio
+from asr_cnn.detect.detector import Detector
+from asr_cnn.detect.files import audio_files
+from asr_cnn.evaluation.manifest import SPEECH, WAKE_WORD, Recording, mentions, read_manifest
+from asr_cnn.evaluation.plots import plot_det
+from asr_cnn.evaluation.real_measure import RealMeasure, measure, measure_json
+from asr_cnn.evaluation.real_table import format_table
+from asr_cnn.evaluation.scoring import score_clips, score_concatenation
+from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.threads import torch_threads
+
+REAL_EVAL_NAME, REAL_DET_NAME = "real_eval.json", "real_det.png"
+
+
+def positive_clips(cfg: DictConfig, recordings: list[Recording], keywords: list[str]) -> list[tuple[Path, str]]:
+    """``(file, keyword)`` of every clip to measure recall on: ``cfg.positives`` or the set's wake words.
+
+    Raises:
+        ValueError: ``positives`` without a ``keyword`` the model knows.
+    """
+    if cfg.positives:
+        if cfg.keyword not in keywords:
+            raise ValueError(f"keyword={cfg.keyword!r}: positives= needs the keyword its clips say, one of the "
+                             f"model's keywords {keywords}")
+        return [(path, cfg.keyword) for path in audio_files(cfg.positives)]
+    known = [r for r in recordings if r.kind == WAKE_WORD and r.keyword in keywords]
+    return [(r.path, r.keyword) for r in sorted(known, key=lambda r: r.seconds)]  # similar lengths batch well
+
+
+def padded_clips(clips: list[tuple[Path, str]], sample_rate: int, padding_s: float
+                 ) -> Iterator[tuple[torch.Tensor, list[dict[str, Any]]]]:
+    """Each clip between ``padding_s`` of silence, labelled with its keyword over the clip's span."""
+    silence = torch.zeros(round(padding_s * sample_rate))
+    for path, keyword in clips:
+        wave = load_audio(path, sample_rate)
+        label = {"keyword": keyword, "start_s": padding_s, "end_s": padding_s + wave.shape[-1] / sample_rate}
+        yield torch.cat([silence, wave, silence]), [label]
+
+
+def keyword_free(recordings: list[Recording], keywords: list[str]) -> list[Recording]:
+    """The ``speech`` recordings whose transcript says none of ``keywords`` (whole words, any case)."""
+    return [r for r in recordings if r.kind == SPEECH and not any(mentions(r.transcript, k) for k in keywords)]
+
+
+def describe(cfg: DictConfig, detector: Detector, recordings: list[Recording], clips: list[tuple[Path, str]],
+             clean: list[Recording], hours: float) -> dict[str, Any]:
+    """What was measured: the model's keywords and thresholds, the clips used and left out, the speech streamed."""
+    keywords = list(detector.thresholds)
+    unused = Counter(r.keyword for r in recordings
+                     if r.kind == WAKE_WORD and (cfg.positives or r.keyword not in keywords))
+    return {
+        "checkpoint": str(cfg.checkpoint), "set": cfg["set"], "positives": cfg.positives, "keywords": keywords,
+        "thresholds_as_shipped": detector.thresholds,
+        "wake_word_clips": {keyword: sum(k == keyword for _, k in clips) for keyword in keywords},
+        "wake_word_clips_unused": dict(unused), "padding_s": cfg.padding_s,
+        "speech": {"clips": len(clean), "hours": hours if clean else None, "pause_s": cfg.pause_s,
+                   "left_out_saying_a_keyword": sum(r.kind == SPEECH for r in recordings) - len(clean)},
+        "output_dir": str(cfg.output_dir),
+    }
+
+
+def plot_real_det(measured: RealMeasure, path: Path) -> Path:
+    """All keywords at one threshold and each keyword alone, with the three reported points marked."""
+    marks = {"as shipped": measured.shipped, "threshold 0.5": measured.half}
+    if measured.oracle is not None:
+        marks[f"oracle {measured.oracle.threshold:.4g}"] = measured.oracle
+    curves = {"all keywords": measured.det,
+              **{f"{k} alone": [p.per_keyword[k] for p in points] for k, points in measured.keyword_det.items()}}
+    return plot_det(curves, path, marks, "DET on real speech (thresholds swept on this set: oracle)")
+
+
+def evaluate_real(cfg: DictConfig) -> dict[str, Any]:
+    """Entry point of ``recipes/evaluate_real.py``: measure, write ``real_eval.json`` and the DET PNG, print a table.
+
+    Args:
+        cfg: Composed ``conf/evaluate_real.yaml``: ``checkpoint``, ``set`` (a folder with ``manifest.csv``)
+            and/or ``positives`` with ``keyword``, ``detector``, ``pause_s``, ``padding_s``,
+            ``oracle_fa_per_hour``, ``batch_size``, ``output_dir``, ``device``, ``threads``.
+
+    Returns:
+        The content of ``real_eval.json``.
+
+    Raises:
+        ValueError: Neither a set nor positives, a bad manifest, or an unknown ``keyword``.
+        AudioError: A sound file that cannot be read.
+    """
+    started = time.perf_counter()
+    if not cfg["set"] and not cfg.positives:
+        raise ValueError("nothing to evaluate: give set=<folder with manifest.csv> and/or positives=<folder> "
+                         "keyword=<word>")
+    spotter = KeywordSpotter.load(cfg.checkpoint, map_location=cfg.device)
+    detector: Detector = instantiate(cfg.detector)(spotter, device=cfg.device)
+    recordings = read_manifest(cfg["set"]) if cfg["set"] else []
+    clips = positive_clips(cfg, recordings, list(detector.thresholds))
+    clean = keyword_free(recordings, list(detector.thresholds))
+    rate = spotter.sample_rate
+    with torch_threads(cfg.threads):
+        batched = instantiate(cfg.detector)(spotter, batch_size=cfg.batch_size, device=cfg.device)
+        recall = score_clips(batched, padded_clips(clips, rate, cfg.padding_s))
+        alarms = score_concatenation(detector, (load_audio(r.path, rate) for r in clean), cfg.pause_s)
+        measured = measure(recall, alarms, cfg.oracle_fa_per_hour)
+    result = describe(cfg, detector, recordings, clips, clean, alarms.hours) | measure_json(measured)
+    output = Path(cfg.output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    result["det_png"] = str(plot_real_det(measured, output / REAL_DET_NAME)) if clean else None
+    result["seconds"] = time.perf_counter() - started
+    (output / REAL_EVAL_NAME).write_text(json.dumps(result, indent=2))
+    print(format_table(result), flush=True)
+    return result

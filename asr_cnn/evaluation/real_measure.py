@@ -1,0 +1,81 @@
+"""The operating points of a real-speech evaluation: as shipped, at 0.5, and the oracle swept on the set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from asr_cnn.evaluation.operating import REFERENCE_THRESHOLD, OperatingPoint, threshold_for
+from asr_cnn.evaluation.scoring import Scored
+from asr_cnn.evaluation.sweep import keyword_sweeps, point_at, sweep
+
+ORACLE_NOTE = ("swept on this set (oracle): the lowest threshold that keeps false alarms at or below the target "
+               "on these very recordings; it shows what the scores allow, it is not a shipped figure")
+
+
+@dataclass(frozen=True)
+class RealMeasure:
+    """Operating points of one model on one set.
+
+    Attributes:
+        shipped: The detector's own thresholds (the checkpoint's).
+        half: Every keyword at threshold 0.5.
+        oracle: One threshold for all keywords, swept on the set for ``target`` false alarms per hour.
+        det: The sweep behind ``oracle``.
+        keyword_oracles: Each keyword alone (the others silent), swept for ``target`` of its own false alarms.
+        keyword_det: The sweeps behind ``keyword_oracles``.
+        target: False alarms per hour the oracles aim at.
+    """
+
+    shipped: OperatingPoint
+    half: OperatingPoint
+    oracle: OperatingPoint | None
+    det: list[OperatingPoint]
+    keyword_oracles: dict[str, OperatingPoint | None]
+    keyword_det: dict[str, list[OperatingPoint]]
+    target: float
+
+
+def measure(recall: Scored, alarms: Scored, target_fa_per_hour: float) -> RealMeasure:
+    """Score-once, sweep-many: every operating point from the stored scores of both sets."""
+    det = sweep(recall, alarms)
+    keyword_det = keyword_sweeps(recall, alarms)
+    return RealMeasure(
+        shipped=point_at(recall, alarms),
+        half=sweep(recall, alarms, torch.tensor([REFERENCE_THRESHOLD], dtype=torch.float64))[0],
+        oracle=threshold_for(det, target_fa_per_hour),
+        det=det,
+        keyword_oracles={k: threshold_for(points, target_fa_per_hour) for k, points in keyword_det.items()},
+        keyword_det=keyword_det,
+        target=target_fa_per_hour,
+    )
+
+
+def point_json(point: OperatingPoint | None) -> dict[str, Any] | None:
+    """Threshold, recall, hits, clips, false alarms and their rate; per keyword when the point has them."""
+    if point is None:
+        return None
+    result = {"threshold": point.threshold, "recall": point.recall, "hits": point.hits,
+              "clips": point.hits + point.misses, "false_alarms": point.false_alarms, "fa_per_hour": point.fa_per_hour}
+    if point.per_keyword:
+        result["per_keyword"] = {keyword: point_json(p) for keyword, p in point.per_keyword.items()}
+    return result
+
+
+def measure_json(measured: RealMeasure) -> dict[str, Any]:
+    """The ``operating_points`` and ``det`` sections of ``real_eval.json``."""
+    keyword_oracles = {k: point_json(p.per_keyword[k] if p else None) for k, p in measured.keyword_oracles.items()}
+    return {
+        "operating_points": {
+            "as_shipped": point_json(measured.shipped),
+            "threshold_0.5": point_json(measured.half),
+            "oracle": {"note": ORACLE_NOTE, "target_fa_per_hour": measured.target,
+                       "point": point_json(measured.oracle)},
+            "oracle_per_keyword": {"note": f"each keyword alone; {ORACLE_NOTE}", "target_fa_per_hour": measured.target,
+                                   "points": keyword_oracles},
+        },
+        "det": {"all keywords": [point_json(p) for p in measured.det],
+                **{k: [point_json(p.per_keyword[k]) for p in points] for k, points in measured.keyword_det.items()}},
+    }
