@@ -58,6 +58,7 @@ def test_every_stage_can_be_switched_off():
     assert torch.equal(augment(wave, torch.Generator().manual_seed(0)), wave)
 
 
+@pytest.mark.slow
 def test_wave_augment_from_config_with_and_without_noise_folder(tmp_path):
     cfg = augment_config(shift_s=0.05, noise_prob=1.0, snr_db=[5, 5])
     sf.write(tmp_path / "hum.wav", tone(50, 3 * SAMPLE_RATE).numpy(), SAMPLE_RATE)

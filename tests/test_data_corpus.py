@@ -46,6 +46,7 @@ def tiny(tmp_path_factory):
     return tiny_config(root), build_corpus(tiny_config(root))
 
 
+@pytest.mark.slow
 def test_layout_and_manifest_columns(tiny):
     _, report = tiny
     root = report.root
@@ -65,6 +66,7 @@ def test_layout_and_manifest_columns(tiny):
     assert noise == ["babble.wav", "brown_noise.wav", "music.wav", "pink_noise.wav", "white_noise.wav"]
 
 
+@pytest.mark.slow
 def test_splits_are_honest(tiny):
     rows = manifest_rows(tiny[1].root)
     splits_of_voice: dict[tuple[str, str], set[str]] = {}
@@ -82,6 +84,7 @@ def test_splits_are_honest(tiny):
         assert {r["label"] for r in rows if r["split"] == split} == {"_silence_", "_unknown_", *TINY_KEYWORDS}
 
 
+@pytest.mark.slow
 def test_second_build_does_no_work_and_a_lost_clip_is_remade(tiny):
     cfg, first = tiny
     before = {p: p.stat().st_mtime_ns for p in first.root.rglob("*") if p.is_file()}
@@ -103,6 +106,7 @@ def test_same_config_same_corpus_serial_or_parallel(tiny, tmp_path):
     assert file_hashes(first.root) == file_hashes(second.root)
 
 
+@pytest.mark.slow
 def test_loader_reads_every_split(tiny):
     _, report = tiny
     labels = make_labels(TINY_KEYWORDS)
@@ -118,6 +122,7 @@ def test_loader_reads_every_split(tiny):
     assert {fewer.labels[t] for t in fewer.targets} == {"_silence_", "_unknown_", "yes"}
 
 
+@pytest.mark.slow
 def test_loader_augments_train_items_reproducibly(tiny):
     cfg, report = tiny
     augment = WaveAugment.from_config(cfg.augment, report.root / "_background_noise_")
@@ -129,6 +134,7 @@ def test_loader_augments_train_items_reproducibly(tiny):
     assert not torch.equal(first, dataset[1][0])
 
 
+@pytest.mark.slow
 def test_stream_events_are_where_the_keywords_are(tiny):
     cfg, report = tiny
     assert [p.name for p in report.streams] == ["stream_000.wav"]
@@ -180,6 +186,7 @@ def test_bad_config_values_are_named(tmp_path, overrides, error, match):
         build_corpus(tiny_config(tmp_path / "c", *overrides))
 
 
+@pytest.mark.slow
 def test_unpronounceable_keyword_is_named(tmp_path):
     with pytest.raises(Unpronounceable, match=r"keyword '\.\.\.'"):
         build_corpus(tiny_config(tmp_path / "c", "data.keywords=[yes,...]", "data.streams.count=0", *ESPEAK_ONLY))
@@ -209,6 +216,7 @@ def test_build_streams_needs_a_corpus(tmp_path):
         build_streams(tiny_config(tmp_path / "none"))
 
 
+@pytest.mark.slow
 def test_changed_config_reuses_clips_and_drops_stale_files(tmp_path):
     first = build_corpus(tiny_config(tmp_path / "c", *ESPEAK_ONLY))
     old = {r.path for r in first.records()}
@@ -220,6 +228,7 @@ def test_changed_config_reuses_clips_and_drops_stale_files(tmp_path):
     assert not (second.root / "stop").exists() and not any(p.exists() for p in old - kept)
 
 
+@pytest.mark.slow
 def test_relative_root_as_in_the_default_config(tmp_path, monkeypatch):
     """``data.root`` defaults to ``data/<name>``, relative to where the user runs (as ``make demo`` does)."""
     monkeypatch.chdir(tmp_path)

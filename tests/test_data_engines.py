@@ -89,6 +89,7 @@ def test_kokoro_is_deterministic_and_blends_are_new_speakers(kokoro):
     assert male < halfway < female
 
 
+@pytest.mark.slow
 def test_espeak_voices_differ(espeak):
     male, female = (espeak.synthesize("hello", v, seed=1) for v in ("en-us+m3", "en-us+f2"))
     assert dominant_pitch_hz(female) > 1.3 * dominant_pitch_hz(male)

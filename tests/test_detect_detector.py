@@ -12,8 +12,6 @@ from asr_cnn.detect import Detector
 from asr_cnn.detect.detector import NON_KEYWORDS, rows_for
 from asr_cnn.streaming import scan
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 SECONDS = 8.0
 TOLERANCE = 1e-5
 

@@ -17,8 +17,6 @@ from asr_cnn.detect.files import audio_files, detect, detect_file, read_blocks
 from asr_cnn.streaming import num_windows
 from asr_cnn.config import compose_config
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 SAMPLE_RATE = 16_000
 LONG_MINUTES = 10
 RSS_SLACK_MIB = 6.0  # the long file is 19 MB as PCM16 and 38 MB as float: loading it would show

@@ -12,8 +12,6 @@ from detect_support import bursty_audio, rss_mib, tiny_spotter
 from asr_cnn.detect import Detector
 from asr_cnn.detect.detector import rows_for
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 SECONDS = 12.0
 CHUNK = 1_280  # 80 ms at 16 kHz
 MEMORY_MINUTES = 3.0
@@ -51,6 +49,7 @@ def test_nan_and_clipped_samples_do_not_poison_the_rest_of_the_stream():
     assert [e for e in dirty_events if e.start_s >= resync_s] == [e for e in clean_events if e.start_s >= resync_s]
 
 
+@pytest.mark.slow
 def test_memory_stays_flat_over_minutes_of_80ms_chunks():
     """Minutes of audio in 80 ms chunks: neither RSS nor traced Python memory grows after warm-up."""
     detector = Detector(tiny_spotter(), threshold=0.0, refractory_s=0.5)  # fires often: events are made too

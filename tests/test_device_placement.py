@@ -20,9 +20,9 @@ from asr_cnn.training import distributed
 from asr_cnn.training.loop import build_run, train_step
 from conftest import tiny_overrides
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
-MODELS = sorted(path.stem for path in (CONF_DIR / "model").glob("*.yaml"))
+FAST_MODELS = ("tdnn", "res8")  # a 1-D and a 2-D body; the rest of the zoo runs with the slow tests
+MODELS = [model if model in FAST_MODELS else pytest.param(model, marks=pytest.mark.slow)
+          for model in sorted(path.stem for path in (CONF_DIR / "model").glob("*.yaml"))]
 
 
 def spotter(model: str) -> KeywordSpotter:
@@ -56,7 +56,7 @@ def test_one_training_step_makes_every_tensor_on_the_model_device(tiny_corpus, t
     assert all(torch.isfinite(value).all() for value in after.values() if value.is_floating_point())
 
 
-@pytest.mark.parametrize("model", ["tdnn", "res8"])  # 1-D and 2-D bodies, strided and residual
+@pytest.mark.parametrize("model", FAST_MODELS)
 def test_streaming_state_and_receptive_field_follow_the_model(model):
     on_cpu = spotter(model).eval()
     reference = steady_state(on_cpu)

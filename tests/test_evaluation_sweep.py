@@ -10,15 +10,8 @@ from asr_cnn.detect import Detector
 from asr_cnn.evaluation import sweep as sweeping
 from asr_cnn.evaluation.scoring import score_clips, score_concatenation
 from asr_cnn.evaluation.sweep import SWEEP_THRESHOLDS, events_at, keyword_sweeps, sweep, sweep_events
-from asr_cnn.threads import torch_threads
 
 LENGTHS_S = (2.5, 4.0, 1.6)  # unequal clips: one batch pads the shorter ones
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    with torch_threads(1):
-        yield
 
 
 def clips() -> list[torch.Tensor]:

@@ -17,15 +17,8 @@ from asr_cnn.evaluation.scoring import stored, stream_scores
 from asr_cnn.evaluation.streams import load_streams
 from asr_cnn.evaluation.sweep import events_at
 from asr_cnn.evaluation.wakeword import DET_FILENAME, METRICS_FILENAME, evaluate_streams
-from asr_cnn.threads import torch_threads
 
 LABELS = [{"keyword": "yes", "start_s": 2.0, "end_s": 2.5}, {"keyword": "no", "start_s": 6.0, "end_s": 6.4}]
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    with torch_threads(1):
-        yield
 
 
 @pytest.fixture

@@ -17,8 +17,6 @@ from asr_cnn.streaming import StreamingScanner
 from asr_cnn.threads import torch_threads
 from asr_cnn.config import compose_config
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 SECONDS = 10.0
 PARITY = 1e-4
 
@@ -49,15 +47,18 @@ def assert_parity(spotter: KeywordSpotter, path) -> None:
     np.testing.assert_allclose(got, expected, atol=PARITY, rtol=0)
 
 
+@pytest.mark.slow
 def test_onnxruntime_matches_the_streaming_scanner(tiny_onnx):
     assert_parity(tiny_spotter(), tiny_onnx)
 
 
+@pytest.mark.slow
 def test_onnxruntime_matches_the_streaming_scanner_for_the_default_body(tmp_path):
     spotter = default_spotter()
     assert_parity(spotter, export_onnx(spotter, tmp_path / "step.onnx"))
 
 
+@pytest.mark.slow
 def test_exported_graph_names_its_state_and_documents_its_use(tiny_onnx):
     spotter = tiny_spotter()
     model = onnx.load(tiny_onnx)

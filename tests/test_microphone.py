@@ -26,8 +26,6 @@ from asr_cnn.detect import Detector
 from asr_cnn.detect import microphone
 from asr_cnn.detect.microphone import MicrophoneError, import_sounddevice, stream_microphone
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_RATE = 16_000
 STARTUP_TIMEOUT_S = 60.0  # the recipe imports torch and hydra before it listens

@@ -90,6 +90,7 @@ def check_all_agree(spotter: KeywordSpotter, audio: torch.Tensor, chunkings: lis
         torch.testing.assert_close(stream(spotter, audio, sizes), reference, **TOL, msg=f"chunks {sizes}")
 
 
+@pytest.mark.slow
 def test_tiny_body_all_three_agree(audio):
     spotter = tiny_spotter()
     check_all_agree(spotter, audio, [[1], [spotter.hop_samples], [7], [1001, 33, 4000], [audio.shape[-1]]])
@@ -112,6 +113,7 @@ def test_every_model_config_one_sample_chunks(name):
     torch.testing.assert_close(stream(spotter, part, [1]), naive_scan(spotter, part), **TOL)
 
 
+@pytest.mark.slow
 @settings(max_examples=10, deadline=None)
 @given(sizes=st.lists(st.integers(min_value=1, max_value=5000), min_size=1, max_size=8))
 def test_random_chunkings(audio, sizes):
