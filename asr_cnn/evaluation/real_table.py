@@ -32,7 +32,8 @@ def format_table(result: dict[str, Any]) -> str:
     """Lines for the terminal from the content of ``real_eval.json``."""
     shown = [k for k, n in result["wake_word_clips"].items() if n]  # keywords with clips to measure
     speech = result["speech"]
-    lines = [f"checkpoint {result['checkpoint']}",
+    shipped = ", ".join(f"{k} {t:.4g}" for k, t in result["thresholds_as_shipped"].items())
+    lines = [f"checkpoint {result['checkpoint']} (thresholds as shipped: {shipped})",
              "wake-word clips: " + (", ".join(f"{k} {result['wake_word_clips'][k]}" for k in shown) or "none the "
                                     "model knows") + f" (from {result['positives'] or result['set']})"]
     if speech["hours"] is not None:
