@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import pytest
 import torch
+from detect_support import bursty_audio, tiny_spotter
 
 from asr_cnn.config import CONF_DIR, compose_config
+from asr_cnn.detect import Detector
 from asr_cnn.detect.export import steady_state
 from asr_cnn.layers.streaming import flatten_state
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.receptive_field import measure
+from asr_cnn.streaming import StreamingScanner
 from asr_cnn.summary import summarize
 from asr_cnn.training import distributed
 from asr_cnn.training.loop import build_run, train_step
@@ -72,3 +75,17 @@ def assert_same_state(state: dict, reference: dict, device: str = "cpu") -> None
     flat, expected = flatten_state(state), flatten_state(reference)
     assert flat.keys() == expected.keys()
     assert all(flat[name].shape == expected[name].shape and flat[name].device.type == device for name in flat)
+
+
+def test_scanner_and_detector_follow_the_model():
+    on_cpu, audio = tiny_spotter(), bursty_audio(3.0)
+    chunks = audio.split(1_000)  # not a multiple of the hop: the scanner carries samples over
+    detector = Detector(on_cpu, threshold=0.0)
+    reference = [event for chunk in chunks for event in detector.push(chunk)]
+    with torch.device("meta"):
+        scanner = StreamingScanner(on_cpu, batch_size=2)
+        rows = torch.cat([scanner.push(torch.stack([chunk, chunk])) for chunk in chunks], dim=1)  # (B, N, K)
+        detector = Detector(on_cpu, threshold=0.0)
+        events = [event for chunk in chunks for event in detector.push(chunk)]
+    assert rows.device.type == "cpu" and rows.shape[1] > 0
+    assert events == reference and events
