@@ -1,7 +1,8 @@
 """``python -m asr_cnn.bench voices``: speed and intelligibility of every synthesis engine installed here.
 
 For each engine and a few of its voices, in this process on one thread: the load time, utterances per
-second and times real time over single words (the corpus's unit of work), and, with ``pocketsphinx``
+second and times real time over single words (the corpus's unit of work), counted in CPU seconds of
+this process and the programs it runs (so a busy machine does not skew them), and, with ``pocketsphinx``
 installed (its wheel ships an English model), the share of words that it recognises when choosing among
 all the words of the test (a closed-vocabulary check, so a relative figure between engines, not an
 absolute one). Engines that cannot run here are listed with the reason.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import time
+import os
 
 import numpy as np
 import torch
@@ -33,6 +34,12 @@ VOICES = {"espeak": ["en-us+m3", "en-us+f2", "en+klatt", "en-gb-scotland+Andy"],
 """Voices measured per engine (kokoro: two packs and two generated blends)."""
 
 OPTIONS = {"espeak": {"variants": []}, "kokoro": {"blends": 0}}
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished child processes (flite runs as a program)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def recognizer(words: tuple[str, ...]):
@@ -63,13 +70,13 @@ def recognize(decoder, wave: torch.Tensor) -> str:
 
 
 def measure(engine: Engine, voice: str, words: tuple[str, ...], decoder) -> tuple[float, float, int]:
-    """Seconds of synthesis, seconds of (trimmed) speech, and words recognised."""
+    """CPU seconds of synthesis, seconds of (trimmed) speech, and words recognised."""
     busy = audio = 0.0
     heard = 0
     for seed, word in enumerate(words):
-        start = time.perf_counter()
+        start = cpu_seconds()
         wave = engine.synthesize(word, voice, seed=seed)
-        busy += time.perf_counter() - start
+        busy += cpu_seconds() - start
         speech = trim_silence(wave)
         audio += speech.shape[0] / SAMPLE_RATE
         heard += decoder is not None and recognize(decoder, speech) == word
@@ -83,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     words = WORDS[:args.words]
     decoder = recognizer(WORDS)
-    print(f"{len(words)} words per voice, one thread; intelligibility: "
+    print(f"{len(words)} words per voice, one thread, CPU seconds; intelligibility: "
           + ("pocketsphinx, closed vocabulary of the test words" if decoder else "skipped (pip install pocketsphinx)"))
     print(f"{'engine':8s} {'voice':40s} {'load s':>7s} {'utt/s':>7s} {'x real':>7s} {'heard':>6s}")
     with torch_threads(1):
@@ -92,10 +99,10 @@ def main(argv: list[str] | None = None) -> int:
             if problem:
                 print(f"{name:8s} not available: {problem}")
                 continue
-            start = time.perf_counter()
+            start = cpu_seconds()
             engine = make_engine(name, **OPTIONS.get(name, {}))
             engine.synthesize("warm up", VOICES[name][0])  # loads the model, so load time is counted apart
-            load = time.perf_counter() - start
+            load = cpu_seconds() - start
             for voice in VOICES[name]:
                 try:
                     busy, audio, heard = measure(engine, voice, words, decoder)
