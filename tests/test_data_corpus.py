@@ -177,7 +177,7 @@ def test_phrase_keywords_voice_family_held_out_and_missing_engines_reported(tmp_
     (["data.keywords=[yes,'']"], CorpusError, "non-empty"),
     (["data.keywords=[]"], CorpusError, "empty"),
     (["data.keywords=[true]"], CorpusError, "quote"),
-    (["data.held_out=flite"], CorpusError, "'flite' matches no engine"),
+    (["data.held_out=nosuch"], CorpusError, "'nosuch' matches no engine"),
     (["data.splits.test=0.5"], CorpusError, "sum"),
     (["data.streams.minutes=0"], CorpusError, "minutes"),
 ])
