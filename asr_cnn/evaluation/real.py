@@ -10,6 +10,7 @@ detector's own picking is replayed at each operating point (:mod:`asr_cnn.evalua
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -27,9 +28,11 @@ from asr_cnn.evaluation.manifest import SPEECH, WAKE_WORD, Recording, mentions, 
 from asr_cnn.evaluation.plots import plot_det
 from asr_cnn.evaluation.real_measure import RealMeasure, measure, measure_json
 from asr_cnn.evaluation.real_table import format_table
-from asr_cnn.evaluation.scoring import score_clips, score_concatenation
+from asr_cnn.evaluation.scoring import SECONDS_PER_HOUR, score_clips, score_concatenation
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.threads import torch_threads
+
+log = logging.getLogger(__name__)
 
 REAL_EVAL_NAME, REAL_DET_NAME = "real_eval.json", "real_det.png"
 
@@ -118,8 +121,11 @@ def evaluate_real(cfg: DictConfig) -> dict[str, Any]:
     rate = spotter.sample_rate
     with torch_threads(cfg.threads):
         batched = instantiate(cfg.detector)(spotter, batch_size=cfg.batch_size, device=cfg.device)
+        log.info("scoring %d wake-word clips", len(clips))
         recall = score_clips(batched, padded_clips(clips, rate, cfg.padding_s))
+        log.info("streaming %d speech clips (%.2f h)", len(clean), sum(r.seconds for r in clean) / SECONDS_PER_HOUR)
         alarms = score_concatenation(detector, (load_audio(r.path, rate) for r in clean), cfg.pause_s)
+        log.info("sweeping thresholds")
         measured = measure(recall, alarms, cfg.oracle_fa_per_hour)
     result = describe(cfg, detector, recordings, clips, clean, alarms.hours) | measure_json(measured)
     output = Path(cfg.output_dir)

@@ -42,8 +42,9 @@ def format_table(result: dict[str, Any]) -> str:
     lines += ["", row("operating point", ["threshold", *shown, "overall", "FA/h"])]
     points = result["operating_points"]
     oracle = points["oracle"]
-    named = [("as shipped", points["as_shipped"]), ("threshold 0.5", points["threshold_0.5"]),
-             (f"<= {oracle['target_fa_per_hour']:g} FA/h, swept on this set (oracle)", oracle["point"])]
+    named = [("as shipped", points["as_shipped"]), ("threshold 0.5", points["threshold_0.5"])]
+    if speech["hours"] is not None:  # without speech there are no false alarms to sweep for
+        named.append((f"<= {oracle['target_fa_per_hour']:g} FA/h, swept on this set (oracle)", oracle["point"]))
     for label, point in named:
         if point is None:
             lines.append(row(label, ["not reached"]))
