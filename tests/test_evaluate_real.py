@@ -17,7 +17,6 @@ from asr_cnn.detect import Detector
 from asr_cnn.evaluation.manifest import COLUMNS, mentions, read_manifest
 from asr_cnn.evaluation.real import REAL_DET_NAME, REAL_EVAL_NAME, evaluate_real
 from asr_cnn.models.spotter import KeywordSpotter
-from asr_cnn.threads import torch_threads
 
 PAUSE_S, PADDING_S = 0.5, 0.5
 LIVELY = {"yes": 0.3, "no": 0.3, "stop": 0.3}  # low thresholds, so the counts compared are not all zero
@@ -89,8 +88,7 @@ def test_evaluate_real_counts_recall_and_false_alarms_per_hour(real_set, tiny_ch
     before = tiny_checkpoint.read_bytes()
     out = tmp_path / "eval"
     cfg = config(tiny_checkpoint, out, f"set={real_set}")
-    with torch_threads(1):
-        result = evaluate_real(cfg)
+    result = evaluate_real(cfg)
     assert tiny_checkpoint.read_bytes() == before  # evaluation only: nothing is written back
     assert result["wake_word_clips"] == {"yes": WAKE_CLIPS, "no": WAKE_CLIPS, "stop": 0}
     assert result["wake_word_clips_unused"] == {"hello": 1}
@@ -135,16 +133,14 @@ def test_positives_folder_measures_recall_only(real_set, tiny_corpus, tiny_check
     for path in clips:
         (folder / path.name).write_bytes(path.read_bytes())
     cfg = config(tiny_checkpoint, tmp_path / "eval", f"positives={folder}", "keyword=no")
-    with torch_threads(1):
-        result = evaluate_real(cfg)
+    result = evaluate_real(cfg)
     point = result["operating_points"]["as_shipped"]
     assert result["wake_word_clips"]["no"] == 2 and point["clips"] == 2
     assert point["hits"] == expected_hits(cfg, [(p, "no") for p in clips]).get("no", 0)
     assert point["fa_per_hour"] is None and result["speech"]["hours"] is None and result["det_png"] is None
     # With a set as well: the folder's clips for recall, the set's speech for false alarms.
-    with torch_threads(1):
-        both = evaluate_real(config(tiny_checkpoint, tmp_path / "both", f"positives={folder}", "keyword=no",
-                                    f"set={real_set}"))
+    both = evaluate_real(config(tiny_checkpoint, tmp_path / "both", f"positives={folder}", "keyword=no",
+                                f"set={real_set}"))
     assert both["wake_word_clips"] == {"yes": 0, "no": 2, "stop": 0}
     assert both["speech"]["clips"] == 3 and both["operating_points"]["as_shipped"]["fa_per_hour"] is not None
 
