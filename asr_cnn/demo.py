@@ -19,6 +19,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from asr_cnn.config import compose_config
 from asr_cnn.data import build_corpus
 from asr_cnn.detect import Detector
 from asr_cnn.detect.files import detect_file
@@ -26,7 +27,7 @@ from asr_cnn.evaluation.matching import hit_flags
 from asr_cnn.evaluation.scoring import SECONDS_PER_HOUR
 from asr_cnn.evaluation.wakeword import DET_FILENAME, evaluate_streams
 from asr_cnn.models.spotter import KeywordSpotter
-from asr_cnn.config import compose_config
+from asr_cnn.recipes.errors import user_errors
 from asr_cnn.training.loop import train
 from asr_cnn.training.outputs import IMAGES, SUMMARY_NAME
 from asr_cnn.training.report import percent, write_report
@@ -123,6 +124,7 @@ def run_demo(overrides: list[str]) -> dict:
     return {"paths": paths, "metrics": metrics, "scan": scan, "seconds": elapsed}
 
 
+@user_errors
 def main(argv: list[str] | None = None) -> None:
     """``python -m asr_cnn.demo`` and the ``asr-cnn-demo`` command: the overrides come from the command line."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")

@@ -16,6 +16,7 @@ dynamo exporter (``torch.export`` + onnxscript) is used; the batch axis stays dy
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -121,7 +122,7 @@ def export_onnx(spotter: KeywordSpotter, path: str | os.PathLike, opset: int = O
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    spotter = spotter.cpu().eval()
+    spotter = copy.deepcopy(spotter).cpu().eval()  # the caller's model keeps its device and mode
     template = steady_state(spotter, EXAMPLE_BATCH)
     step = StreamingStep(spotter, template).eval()
     state = [flatten_state(template)[name] for name in step.names]
