@@ -137,16 +137,18 @@ def build_live_data(cfg: DictConfig, labels: list[str], window: int) -> LiveData
     return LiveData(clips, parts, sources, unknown, augment, seed)
 
 
-def validation_calibration(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device,
-                           negatives: list[torch.Tensor] | None = None) -> tuple[Calibration, Detector] | None:
-    """Calibrate ``spotter`` on the corpus's validation streams (and real validation speech); ``None`` without streams."""
+def validation_calibration(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device
+                           ) -> tuple[Calibration, Detector] | None:
+    """Calibrate ``spotter`` on the corpus's validation streams; ``None`` without them.
+
+    The streams hold the validation split's voices, running speech, noise and (when the keywords allow
+    it) its real speakers' read speech.
+    """
     folder = stream_folder(Path(cfg.data.root), "validation")
     if not any(folder.glob("*.wav")):
         return None
     detector = Detector(spotter, device=device)
-    negatives = real_speech(cfg.data, "validation") if negatives is None else negatives
-    scored = score_validation(detector, [folder], negatives)
-    return calibrate(scored, cfg.trainer.live.target_fa_per_hour), detector
+    return calibrate(score_validation(detector, [folder]), cfg.trainer.live.target_fa_per_hour), detector
 
 
 def real_negatives_check(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device) -> dict[str, float] | None:
