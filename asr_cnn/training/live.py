@@ -117,7 +117,7 @@ def build_live_data(cfg: DictConfig, labels: list[str], window: int) -> LiveData
     augment = train_augment(cfg.data, seed)
     clips = SpeechCommands(root, "train", labels, augment=augment, seed=seed)
     speech = [s for s in (read_running(root, "train"),) if s is not None]
-    real = real_speech(cfg.data, "train")
+    real = real_speech(cfg.data, "train") if live.real_negatives else []
     if real:
         speech.append(torch.cat(real))
     unknown = labels.index(UNKNOWN)
