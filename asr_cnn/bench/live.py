@@ -20,6 +20,7 @@ from asr_cnn.data.realnegatives import load_split, real_negatives, unsafe_keywor
 from asr_cnn.data.streams import stream_folder
 from asr_cnn.detect import Detector
 from asr_cnn.evaluation.calibration import score_validation
+from asr_cnn.evaluation.operating import OperatingPoint
 from asr_cnn.evaluation.scoring import Scored
 from asr_cnn.evaluation.sweep import point_at
 from asr_cnn.threads import torch_threads
@@ -33,7 +34,10 @@ def report(name: str, scored: Scored) -> str:
     shipped = point_at(scored)
     never = torch.isinf(scored.thresholds)  # (K,) _silence_ and _unknown_ never fire
     half = point_at(scored, thresholds=scored.thresholds.masked_fill(~never, 0.5))
-    recall = lambda p: "-" if p.recall is None else f"{100 * p.recall:.1f}%"  # noqa: E731
+
+    def recall(point: OperatingPoint) -> str:
+        return "-" if point.recall is None else f"{100 * point.recall:.1f}%"
+
     return (f"{name:<34} {scored.hours:6.2f} h | as shipped: recall {recall(shipped):>6}, "
             f"{shipped.fa_per_hour:7.1f} FA/h | at 0.5: recall {recall(half):>6}, {half.fa_per_hour:7.1f} FA/h")
 

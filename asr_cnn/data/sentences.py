@@ -105,7 +105,10 @@ def build_lexicon(keywords: Sequence[str], phonemize: Phonemizer, general: Seque
     function_words = (PRONOUNS, DETERMINERS, AUXILIARIES, ADVERBS, PREPOSITIONS, CONJUNCTIONS)
     candidates = sorted({w.lower() for words in (*categories.values(), general, *function_words) for w in words})
     allowed = keyword_filter(keywords, phonemize, candidates)
-    keep = lambda words: tuple(dict.fromkeys(w.lower() for w in words if allowed(w) and not is_profanity(w)))  # noqa: E731
+
+    def keep(words: Sequence[str]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(w.lower() for w in words if allowed(w) and not is_profanity(w)))
+
     partials = [p for k in keywords for p in partial_keywords(k)]
     near = [c for k in keywords for c in (confusables or {}).get(k, ())]
     return Lexicon(nouns=keep(categories["noun"]), verbs=keep(categories["verb"]),

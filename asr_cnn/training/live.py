@@ -125,7 +125,10 @@ def build_live_data(cfg: DictConfig, labels: list[str], window: int) -> LiveData
         log.info("no running speech in %s: training on clips alone", root)
         return LiveData(clips, [], None, unknown, augment, seed)
     sources = WindowSources(speech, CLIP_SAMPLES)  # items as long as the clips; training crops the window
-    count = lambda fraction: math.ceil(fraction * len(clips))  # noqa: E731
+
+    def count(fraction: float) -> int:
+        return math.ceil(fraction * len(clips))
+
     keywords = [r for r in clips.records if r.label not in (SILENCE, UNKNOWN) and r.label in labels]
     parts = [NegativeWindows(sources, count(live.speech_windows), unknown, augment, seed),
              KeywordsInContext(keywords, labels, unknown, sources, count(live.context_windows), CLIP_SAMPLES, window,
