@@ -89,6 +89,11 @@ class SpeechEmbedding(StreamingSequential):
         """The five blocks and the embedding convolution, bottom first."""
         return [getattr(self, f"block{i + 1}") for i in range(len(BLOCKS))] + [self.embed]
 
+    def frozen_children(self) -> int:
+        """How many leading children compute a fixed function of their input (what a feature cache may store):
+        the first ``6 - trainable_blocks`` stages after ``to_image``, and ``flatten`` too when all are frozen."""
+        return len(list(self.children())) if self.trainable_blocks == 0 else 1 + STAGES - self.trainable_blocks
+
     def backbone_convolutions(self) -> list[TimeFreqConv2d]:
         """The 20 convolutions of the pretrained network, in graph order."""
         return [module for stage in self.stages() for module in stage.modules() if isinstance(module, TimeFreqConv2d)]

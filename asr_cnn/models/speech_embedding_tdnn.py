@@ -33,3 +33,8 @@ class SpeechEmbeddingTDNN(StreamingSequential):
         tdnn = TDNNBody(backbone.out_channels, channels, offsets, strides)
         super().__init__(named={"backbone": backbone, "tdnn": tdnn})
         self.in_features, self.out_channels = in_features, tdnn.out_channels
+
+    def frozen_children(self) -> int:
+        """1 (the backbone) when the backbone is frozen whole, else 0: the TDNN always trains."""
+        backbone = self.backbone
+        return int(backbone.frozen_children() == len(list(backbone.children())))

@@ -37,6 +37,7 @@ from asr_cnn.training import distributed
 from asr_cnn.training.batching import EpochBatchSampler, EpochItems, derive_seed, random_crop
 from asr_cnn.training.checks import check_trainer
 from asr_cnn.training.checkpointing import RESUME_NAME, atomic_save, load_resume, save_resume
+from asr_cnn.training.feature_cache import CachedForward, FeatureCache, build_feature_cache
 from asr_cnn.training.forward import TrainingForward
 from asr_cnn.training.live import (LiveData, better, build_live_data, mining_epochs, real_negatives_check,
                                    validation_calibration)
@@ -138,6 +139,7 @@ class Run:
     run_dir: Path
     val_set: Dataset
     live: LiveData
+    cache: FeatureCache | None = None  # frozen-prefix features: training reads them instead of audio
     writer: SummaryWriter | None = None
     history: list[dict] = field(default_factory=list)
     best: dict | None = None  # epoch, recall and false alarms per hour of the best checkpoint on validation streams
@@ -151,7 +153,7 @@ class Run:
     def new_loader(self) -> None:
         """A loader over the current training set (mining makes it grow)."""
         trainer, ctx = self.cfg.trainer, self.ctx
-        train_set = self.live.dataset()
+        train_set = self.cache.dataset(self.live.mined) if self.cache is not None else self.live.dataset()
         sampler = EpochBatchSampler(len(train_set), trainer.batch_size, trainer.seed, ctx.rank, ctx.world_size)
         self.loader = DataLoader(EpochItems(train_set), batch_sampler=sampler, num_workers=trainer.num_workers,
                                  persistent_workers=trainer.num_workers > 0, pin_memory=ctx.device.type == "cuda",
@@ -164,7 +166,9 @@ def build_run(cfg: DictConfig, ctx: distributed.DistContext) -> Run:
     torch.manual_seed(trainer.seed)  # the same initial weights on every rank
     spotter = KeywordSpotter.from_config(cfg).to(ctx.device)
     live, val_set = build_datasets(cfg, spotter.labels, spotter.window_samples, ctx)
-    forward: nn.Module = TrainingForward(spotter, spec_augment(cfg)).to(ctx.device)
+    cache = build_feature_cache(cfg, spotter, live, ctx.device)
+    forward: nn.Module = (CachedForward(cache.split.rest) if cache is not None
+                          else TrainingForward(spotter, spec_augment(cfg))).to(ctx.device)
     if ctx.distributed:
         forward = DistributedDataParallel(forward, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
     optimizer = instantiate(cfg.optimizer)(params=spotter.parameters())
@@ -174,7 +178,7 @@ def build_run(cfg: DictConfig, ctx: distributed.DistContext) -> Run:
                                            enabled=trainer.precision == MIXED_PRECISION and ctx.device.type == "cuda"),
                loss_fn=nn.CrossEntropyLoss(weight=class_weights(trainer.class_weights, spotter.labels).to(ctx.device),
                                            label_smoothing=trainer.label_smoothing),
-               run_dir=Path(cfg.run_dir), val_set=val_set, live=live)
+               run_dir=Path(cfg.run_dir), val_set=val_set, live=live, cache=cache)
     run.new_loader()
     return run
 
@@ -222,7 +226,9 @@ def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
                     run.writer.add_scalar(f"epoch/{key}", value, epoch + 1)
             log.info("epoch %d: %s", epoch + 1, ", ".join(f"{k} {v:.4g}" for k, v in row.items() if k != "epoch"))
         if epoch + 1 in mining:  # every rank mines the same windows with the same weights
-            found = run.live.mine(spotter, math.ceil(trainer.live.mined_windows * len(run.live.clips)), ctx.device)
+            count = math.ceil(trainer.live.mined_windows * len(run.live.clips))
+            found = (run.cache.mine(spotter, run.live, count) if run.cache is not None
+                     else run.live.mine(spotter, count, ctx.device))
             run.new_loader()
             log.info("mined %d hard negatives (%d in all)", len(found), len(run.live.mined))
         if ctx.is_main:
@@ -317,7 +323,8 @@ def train_step(run: Run, wave: torch.Tensor, label: torch.Tensor, step: int) -> 
 
     Args:
         run: The training process.
-        wave: Clips of at least one window, on any device.
+        wave: Clips of at least one window, on any device; with a feature cache, windows of cached
+            features (B, C, frames), already cropped.
         label: Their classes.
         step: Global step number, which seeds the crops.
 
@@ -325,11 +332,13 @@ def train_step(run: Run, wave: torch.Tensor, label: torch.Tensor, step: int) -> 
         ``(logits, loss)`` on the training device.
 
     Shape:
-        wave: (B, S). label: (B,). logits: (B, K). loss: ().
+        wave: (B, S), or (B, C, frames) cached. label: (B,). logits: (B, K). loss: ().
     """
     trainer, ctx = run.cfg.trainer, run.ctx
-    crops = torch.Generator().manual_seed(derive_seed(trainer.seed, ctx.rank, step))
-    wave = random_crop(wave, run.spotter.window_samples, crops).to(ctx.device, non_blocking=True)  # (B, W)
+    if run.cache is None:
+        crops = torch.Generator().manual_seed(derive_seed(trainer.seed, ctx.rank, step))
+        wave = random_crop(wave, run.spotter.window_samples, crops)  # (B, W)
+    wave = wave.to(ctx.device, non_blocking=True)
     label = label.to(ctx.device, non_blocking=True)
     with torch.autocast(device_type=ctx.device.type, dtype=torch.float16, enabled=run.scaler.is_enabled()):
         logits = run.forward(wave)  # (B, K)

@@ -1,0 +1,260 @@
+"""Training the top of a frozen backbone on cached features (``trainer.feature_cache``).
+
+A frozen front end and backbone (``experiment=pretrained``: ~55M multiply-adds per 1 s window) are a
+fixed function of the audio, so recomputing them every epoch wastes most of a CPU run. Instead:
+
+* every training item (clips, negative windows, keywords in context) is augmented ``copies`` times
+  (copy ``c`` seeded as epoch ``c``) and its frozen features computed once; epoch ``e`` trains on copy
+  ``e % copies``, cropped at a random whole hop (the exact equivalent of cropping the audio there);
+* the keyword-free running speech is *streamed* through the frozen part once (every frame computed
+  once), and random windows are slices of that feature sequence: hours of negatives almost for free;
+* mining scores the streamed sequences with the trainable rest alone.
+
+SpecAugment masks front-end features, which a cache of backbone outputs no longer has: it is skipped.
+Validation, calibration and checkpoint selection still run the whole spotter on audio.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from omegaconf import DictConfig
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from asr_cnn.data.labels import SILENCE, UNKNOWN
+from asr_cnn.data.mixture import Mixture
+from asr_cnn.data.negatives import Window
+from asr_cnn.layers import StreamingSequential
+from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.training.batching import EpochItems, derive_seed
+from asr_cnn.training.live import MIN_GAP_S, LiveData
+from asr_cnn.training.mining import top_windows
+
+log = logging.getLogger(__name__)
+
+STREAM_CHUNK_SAMPLES = 10 * 16000
+"""Audio streamed through the frozen part per call: bounds its memory on hour-long sources."""
+
+
+@dataclass(frozen=True)
+class FrozenSplit:
+    """A spotter cut where its frozen part ends; ``rest(prefix(wave))`` equals ``spotter(wave)``.
+
+    Attributes:
+        prefix: Front end and the body's frozen leading children: audio to the features a cache stores.
+        rest: The body's trainable children and the head: cached features to logits.
+    """
+
+    prefix: StreamingSequential
+    rest: StreamingSequential
+
+    @property
+    def hop_samples(self) -> int:
+        """Samples between consecutive cached feature frames."""
+        return self.prefix.stride
+
+    @property
+    def frames(self) -> int:
+        """Cached frames one window of the spotter reads."""
+        return self.rest.context + 1
+
+
+def frozen_split(spotter: KeywordSpotter) -> FrozenSplit | None:
+    """Split ``spotter`` after its frozen prefix; ``None`` when its body declares none.
+
+    A body declares one with ``frozen_children() -> int``: how many of its leading children compute a
+    fixed function of their input (no trainable parameter, no batch statistics, no dropout). The parts
+    share the spotter's modules: training ``rest`` trains the spotter.
+    """
+    declared = getattr(spotter.body, "frozen_children", None)
+    frozen = declared() if declared is not None else 0
+    if frozen == 0:
+        return None
+    children = list(spotter.body.named_children())
+    return FrozenSplit(StreamingSequential(named={"frontend": spotter.frontend, **dict(children[:frozen])}),
+                       StreamingSequential(named={**dict(children[frozen:]), "head": spotter.head}))
+
+
+class CachedForward(nn.Module):
+    """The training forward pass over cached features: the trainable rest of the spotter.
+
+    Args:
+        rest: :attr:`FrozenSplit.rest`.
+    """
+
+    def __init__(self, rest: StreamingSequential) -> None:
+        super().__init__()
+        self.rest = rest
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Logits of one window per item.
+
+        Shape:
+            features: (B, C, frames), one window of cached frames. Output: (B, K).
+        """
+        return self.rest(features).squeeze(-1)  # (B, K, 1) -> (B, K)
+
+
+@torch.no_grad()
+def cache_items(prefix: StreamingSequential, dataset: Dataset, copies: int, batch_size: int, num_workers: int,
+                device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Frozen features of every item of ``dataset`` for ``copies`` augmentations (copy ``c`` = epoch ``c``).
+
+    Returns:
+        ``(features, labels)`` on the CPU.
+
+    Shape:
+        features: (copies, N, C, E). labels: (copies, N).
+    """
+    batches = [[(copy, i) for i in range(start, min(start + batch_size, len(dataset)))]
+               for copy in range(copies) for start in range(0, len(dataset), batch_size)]
+    loader = DataLoader(EpochItems(dataset), batch_sampler=batches, num_workers=num_workers)
+    features, labels = [], []
+    for wave, label in loader:
+        features.append(prefix(wave.to(device).float()).cpu())  # (b, C, E)
+        labels.append(label)
+    features_all = torch.cat(features)  # (copies * N, C, E)
+    return features_all.reshape(copies, len(dataset), *features_all.shape[1:]), torch.cat(labels).reshape(copies, -1)
+
+
+@torch.no_grad()
+def stream_features(prefix: StreamingSequential, audio: torch.Tensor, device: torch.device | str) -> torch.Tensor:
+    """The frozen features of a long signal, streamed chunk by chunk (every frame computed once).
+
+    Frame ``j`` is the prefix's output for samples ``[j * hop, j * hop + prefix.context]``: by the
+    streaming contract, exactly what the prefix gives on that stretch of audio alone.
+
+    Shape:
+        audio: (S,). Output: (C, J), ``J = 1 + (S - 1 - prefix.context) // hop``.
+    """
+    state = prefix.init_state(1, device)
+    frames = []
+    for start in range(0, audio.shape[0], STREAM_CHUNK_SAMPLES):
+        out, state = prefix.streaming_forward(audio[None, start:start + STREAM_CHUNK_SAMPLES].to(device), state)
+        frames.append(out[0].cpu())  # (1, C, j) -> (C, j)
+    return torch.cat(frames, -1)
+
+
+class CachedFeatures(Dataset):
+    """One epoch of cached training windows: ``(features (C, frames), label)`` items.
+
+    Items ``[0, N)`` are the cached items of copy ``epoch % copies``, each cropped at a random frame;
+    then ``windows`` random slices of the streamed sequences (``unknown``); then the ``mined`` slices.
+    Every draw is seeded by (seed, epoch, index).
+
+    Args:
+        items: Cached features of every item and copy, (copies, N, C, E).
+        labels: Their classes, (copies, N).
+        sequences: Streamed features of keyword-free sources, each (C, J_i).
+        windows: Random slices of ``sequences`` per epoch.
+        mined: ``(source, first frame)`` of mined slices.
+        frames: Frames of one window.
+        unknown: Class of the slices.
+        seed: Training seed.
+    """
+
+    def __init__(self, items: torch.Tensor, labels: torch.Tensor, sequences: Sequence[torch.Tensor], windows: int,
+                 mined: Sequence[tuple[int, int]], frames: int, unknown: int, seed: int) -> None:
+        self.items, self.labels, self.mined = items, labels, list(mined)
+        self.sequences = [s for s in sequences if s.shape[-1] >= frames]
+        self.windows = windows if self.sequences else 0
+        self.frames, self.unknown, self.seed, self.epoch = frames, unknown, seed, 0
+        self.ends = torch.tensor([s.shape[-1] - frames + 1 for s in self.sequences], dtype=torch.long).cumsum(0)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.items.shape[1] + self.windows + len(self.mined)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        if not 0 <= index < len(self):
+            raise IndexError(f"index {index} out of range for {len(self)} items")
+        generator = torch.Generator().manual_seed(derive_seed(self.seed, self.epoch, index))
+        n_items = self.items.shape[1]
+        if index < n_items:
+            copy = self.epoch % self.items.shape[0]
+            start = int(torch.randint(0, self.items.shape[-1] - self.frames + 1, (), generator=generator))
+            return self.items[copy, index, :, start:start + self.frames], int(self.labels[copy, index])
+        if index < n_items + self.windows:
+            position = int(torch.randint(0, int(self.ends[-1]), (), generator=generator))
+            source = int(torch.searchsorted(self.ends, position, right=True))
+            start = position - (int(self.ends[source - 1]) if source else 0)
+        else:
+            source, start = self.mined[index - n_items - self.windows]
+        return self.sequences[source][:, start:start + self.frames], self.unknown
+
+
+@dataclass
+class FeatureCache:
+    """The cached features of a run, and what the loop asks of them.
+
+    Attributes:
+        split: The spotter's frozen prefix and trainable rest.
+        items: Cached training items, (copies, N, C, E); ``labels`` (copies, N).
+        sequences: Streamed features of the live sources (their order: ``Window.source``).
+        windows: Random sequence slices per epoch.
+        unknown: Class of negatives.
+        seed: Training seed.
+    """
+
+    split: FrozenSplit
+    items: torch.Tensor
+    labels: torch.Tensor
+    sequences: list[torch.Tensor]
+    windows: int
+    unknown: int
+    seed: int
+
+    def dataset(self, mined: Sequence[Window]) -> CachedFeatures:
+        """The cached training set, with the mined windows as slices of the sequences."""
+        hop = self.split.hop_samples
+        return CachedFeatures(self.items, self.labels, self.sequences, self.windows,
+                              [(w.source, w.start // hop) for w in mined], self.split.frames, self.unknown, self.seed)
+
+    @torch.no_grad()
+    def mine(self, spotter: KeywordSpotter, live: LiveData, count: int) -> list[Window]:
+        """Add to ``live.mined`` the ``count`` windows of the sequences the spotter scores highest as a keyword
+        (local peaks at least ``MIN_GAP_S`` apart), scored by the trainable rest on the cached features."""
+        if not self.sequences or count == 0:
+            return []
+        keywords = [i for i, label in enumerate(spotter.labels) if label not in (SILENCE, UNKNOWN)]
+        was_training = self.split.rest.training
+        self.split.rest.eval()
+        scores = [self.split.rest(seq[None].to(next(spotter.parameters()).device))[0].softmax(0)[keywords].amax(0).cpu()
+                  for seq in self.sequences]  # each (K, N) -> (N,)
+        self.split.rest.train(was_training)
+        hop = spotter.hop_samples
+        known = {(w.source, w.start // hop) for w in live.mined}
+        min_gap = max(1, round(MIN_GAP_S * spotter.sample_rate / hop))
+        found = [Window(source, row * hop) for source, row in top_windows(scores, count, min_gap, known)]
+        live.mined += found
+        return found
+
+
+def build_feature_cache(cfg: DictConfig, spotter: KeywordSpotter, live: LiveData,
+                        device: torch.device) -> FeatureCache | None:
+    """The cache that ``cfg.trainer.feature_cache`` describes; ``None`` when disabled or the spotter has no
+    frozen prefix (then the loop trains on audio)."""
+    settings, trainer = cfg.trainer.feature_cache, cfg.trainer
+    split = frozen_split(spotter)
+    if split is None or not settings.enabled:
+        return None
+    started = time.perf_counter()
+    dataset = Mixture([live.clips, *live.parts])
+    items, labels = cache_items(split.prefix, dataset, settings.copies, trainer.eval_batch_size,
+                                trainer.num_workers, device)
+    sources = live.sources.sources if live.sources is not None else []
+    sequences = [stream_features(split.prefix, source, device) for source in sources]
+    windows = math.ceil(settings.stream_windows * len(live.clips))
+    log.info("feature cache: %d items x %d copies and %d streamed frames in %.0f s (%d frames a window, "
+             "%d sliced windows an epoch)", items.shape[1], items.shape[0], sum(s.shape[-1] for s in sequences),
+             time.perf_counter() - started, split.frames, windows if sequences else 0)
+    return FeatureCache(split, items, labels, sequences, windows, live.unknown, trainer.seed)
+

@@ -1,0 +1,118 @@
+"""A frozen backbone's top trained on cached features: equal to the whole spotter, streamed slices exact,
+the backbone not rerun while training, and the checkpoint an ordinary one."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import tiny_overrides
+
+from asr_cnn import KeywordSpotter
+from asr_cnn.config import compose_config
+from asr_cnn.data.negatives import WindowSources
+from asr_cnn.detect import Detector
+from asr_cnn.training import distributed
+from asr_cnn.training.feature_cache import CachedForward, FeatureCache, frozen_split, stream_features
+from asr_cnn.training.forward import TrainingForward
+from asr_cnn.training.live import LiveData
+from asr_cnn.training.loop import build_run, new_epoch, train, train_epoch
+from asr_cnn.training.mining import mine
+from asr_cnn.streaming import naive_scan, scan
+
+LABELS = "+labels=[_silence_,_unknown_,a,b]"
+FROZEN = ("model=speech_embedding_tdnn", "model.trainable_blocks=0")
+
+
+@pytest.fixture(scope="module")
+def spotter() -> KeywordSpotter:
+    torch.manual_seed(0)
+    return KeywordSpotter.from_config(compose_config("train", ["experiment=pretrained", LABELS]))
+
+
+def audio(samples: int, seed: int) -> torch.Tensor:
+    """Noise with a loud stretch in the middle, so the windows differ. Shape (samples,)."""
+    wave = 0.01 * torch.randn(samples, generator=torch.Generator().manual_seed(seed))
+    wave[samples // 3: samples // 2] *= 30
+    return wave
+
+
+def test_only_a_frozen_backbone_splits():
+    fine_tuned = compose_config("train", ["experiment=pretrained", LABELS, "model.trainable_blocks=1"])
+    assert frozen_split(KeywordSpotter.from_config(fine_tuned)) is None
+    assert frozen_split(KeywordSpotter.from_config(compose_config("train", ["experiment=tiny", LABELS]))) is None
+
+
+def test_cached_training_step_equals_the_whole_spotter(spotter):
+    split = frozen_split(spotter)
+    wave = torch.stack([audio(spotter.window_samples, seed) for seed in range(4)])  # (4, W)
+    label = torch.tensor([0, 1, 2, 3])
+    spotter.train()  # batch norms use batch statistics (both ways see the same batch); dropout the same seed
+    torch.manual_seed(1)
+    whole = TrainingForward(spotter)(wave)
+    with torch.no_grad():
+        features = split.prefix(wave)  # (4, 96, frames): what the cache stores
+    assert features.shape == (4, 96, split.frames)
+    torch.manual_seed(1)
+    cached = CachedForward(split.rest)(features)
+    spotter.eval()
+    torch.testing.assert_close(cached, whole, atol=1e-5, rtol=0)
+    loss = torch.nn.functional.cross_entropy
+    torch.testing.assert_close(loss(cached, label), loss(whole, label), atol=1e-6, rtol=0)
+
+
+def test_a_slice_of_streamed_features_is_the_window_alone(spotter):
+    split = frozen_split(spotter).prefix.eval()
+    hop, window = frozen_split(spotter).hop_samples, spotter.window_samples
+    long = audio(12 * 16000, seed=5)  # more than one streaming chunk
+    sequence = stream_features(split, long, "cpu")  # (96, J)
+    assert sequence.shape[-1] == 1 + (long.shape[0] - 1 - split.context) // hop
+    for frame in (0, 41, sequence.shape[-1] - frozen_split(spotter).frames):
+        with torch.no_grad():
+            alone = split(long[None, frame * hop: frame * hop + window])[0]  # (96, frames)
+        torch.testing.assert_close(sequence[:, frame:frame + alone.shape[-1]], alone, atol=1e-4, rtol=0)
+
+
+def test_mining_cached_features_finds_the_windows_mining_audio_does(spotter):
+    spotter.eval()
+    split = frozen_split(spotter)
+    sources = WindowSources([audio(5 * 16000, seed=6), audio(4 * 16000, seed=7)], spotter.window_samples)
+    cache = FeatureCache(split, torch.zeros(1, 0, 96, 3), torch.zeros(1, 0), [stream_features(split.prefix, s, "cpu")
+                                                                            for s in sources.sources], 0, 1, 0)
+    live = LiveData(clips=None, parts=[], sources=sources, unknown=1, augment=None, seed=0)
+    found = cache.mine(spotter, live, 3)
+    assert found == mine(spotter, sources, 3, min_gap=6)
+    assert live.mined == found
+    assert cache.dataset(found)[0][0].shape == (96, split.frames)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_cached_epochs_never_run_the_backbone(tiny_corpus, tmp_path, enabled):
+    cfg = compose_config("train", tiny_overrides(tiny_corpus, tmp_path, *FROZEN,
+                                                 f"trainer.feature_cache.enabled={enabled}"))
+    ctx = distributed.setup("cpu")
+    try:
+        run = build_run(cfg, ctx)
+        calls = []
+        run.spotter.body.backbone.register_forward_hook(lambda *_: calls.append(1))
+        backbone = {name: p.clone() for name, p in run.spotter.body.backbone.named_parameters()}
+        top = run.spotter.body.tdnn.layer1.tdnn.conv.weight.clone()
+        run.loader.batch_sampler.set_epoch(0)
+        progress = train_epoch(run, new_epoch(0, 0), 0)
+    finally:
+        distributed.cleanup(ctx)
+    assert progress["step"] == len(run.loader.batch_sampler) > 0
+    assert len(calls) == (0 if enabled else progress["step"])
+    assert (run.cache is not None) == enabled
+    assert not torch.equal(run.spotter.body.tdnn.layer1.tdnn.conv.weight, top)
+    assert all(torch.equal(p, backbone[name]) for name, p in run.spotter.body.backbone.named_parameters())
+
+
+def test_a_checkpoint_of_cached_training_loads_and_detects(tiny_corpus, tmp_path):
+    result = train(compose_config("train", tiny_overrides(tiny_corpus, tmp_path, *FROZEN)))
+    loaded = KeywordSpotter.load(result["model"])
+    assert loaded.extra["thresholds"]
+    wave = audio(loaded.window_samples + 9 * loaded.hop_samples, seed=8)
+    torch.testing.assert_close(scan(loaded, wave), naive_scan(loaded, wave), atol=1e-4, rtol=0)
+    detector = Detector(loaded)
+    events = detector.push(wave)
+    assert isinstance(events, list)
