@@ -47,3 +47,17 @@ def test_the_training_set_holds_clips_speech_windows_and_keywords_in_context(tin
     assert {dataset[i][1] for i in range(len(live.clips), len(live.clips) + len(windows))} == {labels.index("_unknown_")}
     live.mined = [windows.sources.draw(torch.Generator().manual_seed(0))]
     assert isinstance(live.dataset().parts[-1], FixedWindows) and len(live.dataset()) == len(dataset) + 1
+
+
+@pytest.mark.parametrize("override, key", [
+    ("trainer.live.speech_windows=-1", "speech_windows"), ("trainer.live.partial_fraction=2", "partial_fraction"),
+    ("trainer.live.mining_rounds=1.5", "mining_rounds"), ("trainer.live.tail_s=[0.3,0.1]", "tail_s"),
+    ("trainer.live.real_negatives=maybe", "real_negatives"), ("trainer.live.target_fa_per_hour=abc", "target"),
+])
+def test_bad_live_settings_are_named_before_any_work(override, key, tmp_path):
+    from asr_cnn.training.loop import train
+
+    with pytest.raises(ValueError, match=f"trainer.live.{key}"):
+        train(compose_config("train", ["experiment=tiny", f"data.root={tmp_path / 'none'}", f"run_dir={tmp_path}",
+                                       override]))
+    assert not (tmp_path / "none").exists()

@@ -37,12 +37,42 @@ from asr_cnn.detect.detector import Detector
 from asr_cnn.evaluation.calibration import Calibration, calibrate, score_validation
 from asr_cnn.evaluation.sweep import point_at
 from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.training.checks import is_integer, is_number
 from asr_cnn.training.mining import mine
 
 log = logging.getLogger(__name__)
 
 MIN_GAP_S = 0.5
 """Smallest distance between two mined windows of one source."""
+
+FRACTIONS = ("speech_windows", "context_windows", "mined_windows", "target_fa_per_hour")
+"""``trainer.live`` keys that are non-negative numbers."""
+
+
+def check_live(live: Mapping[str, Any]) -> None:
+    """Check ``trainer.live`` before any work is done.
+
+    Raises:
+        ValueError: Naming the first bad key (``trainer.live.<key>``) and its value.
+    """
+    def fail(key: str, what: str) -> None:
+        raise ValueError(f"trainer.live.{key} must be {what}, got {live.get(key)!r}")
+
+    for key in FRACTIONS:
+        if not is_number(live.get(key)) or live[key] < 0:
+            fail(key, "a number >= 0")
+    if not is_number(live.get("partial_fraction")) or not 0 <= live["partial_fraction"] <= 1:
+        fail("partial_fraction", "a number in [0, 1]")
+    for key in ("mining_rounds", "select_every"):
+        if not is_integer(live.get(key)) or live[key] < 0:
+            fail(key, "an integer >= 0")
+    for key in ("tail_s", "gap_s"):
+        bounds = live.get(key)
+        if isinstance(bounds, str) or not hasattr(bounds, "__len__") or len(bounds) != 2 \
+                or not all(is_number(b) for b in bounds) or not 0 <= bounds[0] <= bounds[1]:
+            fail(key, "a range [low, high] of seconds with 0 <= low <= high")
+    if not isinstance(live.get("real_negatives"), bool):
+        fail("real_negatives", "true or false")
 
 
 def train_augment(cfg_data: DictConfig, seed: int, **changes: Any) -> WaveAugment | None:

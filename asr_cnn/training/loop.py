@@ -39,8 +39,8 @@ from asr_cnn.training.checks import check_trainer
 from asr_cnn.training.checkpointing import RESUME_NAME, atomic_save, load_resume, save_resume
 from asr_cnn.training.feature_cache import CachedForward, FeatureCache, build_feature_cache
 from asr_cnn.training.forward import TrainingForward
-from asr_cnn.training.live import (LiveData, better, build_live_data, mining_epochs, real_negatives_check,
-                                   validation_calibration)
+from asr_cnn.training.live import (LiveData, better, build_live_data, check_live, mining_epochs,
+                                   real_negatives_check, validation_calibration)
 from asr_cnn.training.outputs import METRICS_NAME, MODEL_NAME, SUMMARY_NAME, write_run_outputs
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,7 @@ def train(cfg: DictConfig) -> dict:
         ValueError: A ``trainer`` setting has the wrong type or range (before any work is done).
     """
     check_trainer(cfg.trainer)
+    check_live(cfg.trainer.live)
     ctx = distributed.setup(cfg.trainer.device)
     try:
         return _train(cfg, ctx)
