@@ -225,10 +225,13 @@ class FeatureCache:
         if not self.sequences or count == 0:
             return []
         keywords = [i for i, label in enumerate(spotter.labels) if label not in (SILENCE, UNKNOWN)]
+        device = next(spotter.parameters()).device
         was_training = self.split.rest.training
         self.split.rest.eval()
-        scores = [self.split.rest(seq[None].to(next(spotter.parameters()).device))[0].softmax(0)[keywords].amax(0).cpu()
-                  for seq in self.sequences]  # each (K, N) -> (N,)
+        scores = []
+        for sequence in self.sequences:
+            posteriors = self.split.rest(sequence[None].to(device))[0].softmax(0)  # (1, K, N) -> (K, N)
+            scores.append(posteriors[keywords].amax(0).cpu())  # (N,)
         self.split.rest.train(was_training)
         hop = spotter.hop_samples
         known = {(w.source, w.start // hop) for w in live.mined}
