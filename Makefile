@@ -25,9 +25,9 @@ lock:
 	rm -rf $(LOCK_VENV)
 	$(PYTHON) -m venv $(LOCK_VENV)
 	$(LOCK_VENV)/bin/python -m pip install -q --upgrade pip
-	$(LOCK_VENV)/bin/python -m pip install -q '.[test]'
+	$(LOCK_VENV)/bin/python -m pip install -q '.[test,bench]'
 	{ echo "# Exact versions every install uses (pip constraints). Refresh: make lock"; \
-	  $(LOCK_VENV)/bin/python -m pip freeze --exclude asr_cnn; } > $(LOCK)
+	  $(LOCK_VENV)/bin/python -m pip freeze --all --exclude asr_cnn --exclude pip; } > $(LOCK)
 	rm -rf $(LOCK_VENV) build
 
 # Installs the microphone test's Debian packages when running as root and they are missing;
