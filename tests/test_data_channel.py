@@ -10,7 +10,6 @@ import torch
 from asr_cnn.config import compose_config
 from asr_cnn.constants import CLIP_SAMPLES, SAMPLE_RATE
 from asr_cnn.data.channel import (DeviceChannel, band_limit, equalize, hard_clip, mu_law, opus, resample_through)
-from asr_cnn.data.fft import fft_length
 
 
 def tone(freq: float, amplitude: float = 0.3) -> torch.Tensor:
@@ -79,16 +78,6 @@ def test_frequency_domain_eq_equals_the_cookbook_biquads():
     for centre, gain, q in bands:
         reference = AF.equalizer_biquad(reference, SAMPLE_RATE, centre, gain, q)
     assert torch.allclose(equalize(wave, bands), reference, atol=1e-4)
-
-
-def test_fft_lengths_are_5_smooth_and_shortest():
-    assert [fft_length(n) for n in (1, 7, 16000, 17024, 31999)] == [1, 8, 16000, 17280, 32000]
-    for n in range(2, 400):
-        length, rest = fft_length(n), fft_length(n)
-        for factor in (2, 3, 5):
-            while rest % factor == 0:
-                rest //= factor
-        assert rest == 1 and length >= n and all(fft_length(m) == length for m in range(n, length + 1))
 
 
 def test_clipping_caps_the_peak_below_its_level():

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from streaming_helpers import assert_streams_exactly, check_streaming_contract, random_chunkings
 
-from asr_cnn.layers.fftconv import FFT_COST_SCALE, FFTConv1d, direct_cost, fft_cost, fft_size
+from asr_cnn.fft import fft_size
+from asr_cnn.layers.fftconv import FFT_COST_SCALE, FFTConv1d, direct_cost, fft_cost
 
 TOLERANCE = 1e-4  # relative to the largest output magnitude
 
@@ -82,13 +83,6 @@ def test_streaming_random_chunks(chunks):
     with torch.no_grad():
         scale = layer(x).abs().max().item()
     assert_streams_exactly(layer, x, [chunks], atol=TOLERANCE * scale)
-
-
-def test_fft_size_is_smooth_and_large_enough():
-    for n in (1, 7, 11, 97, 1000, 2049):
-        size = fft_size(n)
-        assert size >= n and all(fft_size(m) == size for m in range(n, size + 1))
-    assert fft_size(2049) == 2160  # 2^4 * 3^3 * 5
 
 
 @pytest.mark.parametrize("kwargs, needle", [

@@ -14,7 +14,8 @@ import time
 
 import torch
 
-from asr_cnn.layers.fftconv import FFT_COST_SCALE, FFTConv1d, direct_cost, fft_cost, fft_size
+from asr_cnn.fft import fft_size
+from asr_cnn.layers.fftconv import FFT_COST_SCALE, FFTConv1d, direct_cost, fft_cost
 
 KERNELS = (3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)
 

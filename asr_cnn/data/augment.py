@@ -20,7 +20,7 @@ from asr_cnn.constants import SAMPLE_RATE
 from asr_cnn.data.channel import DeviceChannel
 from asr_cnn.data.clips import EPS, fit
 from asr_cnn.data.engines.base import RATE_STEP
-from asr_cnn.data.fft import fft_length
+from asr_cnn.fft import fft_size
 from asr_cnn.data.noise import COLOR_EXPONENTS, colored_noise
 from asr_cnn.data.rooms import room_bank
 
@@ -88,7 +88,7 @@ def reverberate(wave: torch.Tensor, rir: torch.Tensor) -> torch.Tensor:
     Shape:
         wave: (S,). rir: (R,). Output: (S,).
     """
-    n = fft_length(wave.shape[-1] + rir.shape[-1] - 1)  # S + R - 1 itself is often 10x slower
+    n = fft_size(wave.shape[-1] + rir.shape[-1] - 1)  # S + R - 1 itself is often 10x slower
     wet = torch.fft.irfft(torch.fft.rfft(wave, n) * torch.fft.rfft(rir, n), n)[..., :wave.shape[-1]]
     return wet * (wave.pow(2).mean() / wet.pow(2).mean().clamp_min(EPS)).sqrt()
 

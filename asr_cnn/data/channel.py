@@ -19,7 +19,7 @@ from torch import nn
 
 from asr_cnn.constants import SAMPLE_RATE
 from asr_cnn.data.clips import fit
-from asr_cnn.data.fft import fft_length
+from asr_cnn.fft import fft_size
 
 TELEPHONE_BAND_HZ = (300.0, 3400.0)
 """The pass band of narrowband telephony."""
@@ -48,7 +48,7 @@ def equalize(wave: torch.Tensor, bands: Sequence[tuple[float, float, float]]) ->
     """
     if not bands:
         return wave
-    n = fft_length(wave.shape[-1] + EQ_DECAY)  # room for the filters' decay: no wrap-around
+    n = fft_size(wave.shape[-1] + EQ_DECAY)  # room for the filters' decay: no wrap-around
     z1, z2 = _delays(n)
     spectrum = torch.fft.rfft(wave, n)
     for centre, gain, q in bands:

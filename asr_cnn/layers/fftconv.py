@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from asr_cnn.fft import fft_size
 from asr_cnn.layers.streaming import StreamingLayer
 
 METHODS = ("auto", "fft", "direct")
@@ -27,23 +28,6 @@ B=4, C=32, T=2048), which prints the value at which the model's crossover matche
 
 COMPLEX_MADD = 4
 """Real multiply-adds in one complex multiply-add (the per-frequency channel mixing)."""
-
-FFT_RADICES = (2, 3, 5)
-"""Factors the FFT library handles fastest; transform sizes are products of these."""
-
-
-def fft_size(n: int) -> int:
-    """Smallest ``N >= n`` whose only prime factors are 2, 3 and 5 (a fast transform size)."""
-    size = n
-    while True:
-        rest = size
-        for radix in FFT_RADICES:
-            while rest % radix == 0:
-                rest //= radix
-        if rest == 1:
-            return size
-        size += 1
-
 
 def direct_cost(batch: int, in_channels: int, out_channels: int, kernel_size: int, out_frames: int) -> float:
     """Multiply-adds of direct correlation: one per tap, channel pair and output frame."""
