@@ -34,6 +34,7 @@ from asr_cnn.data.sentences import build_lexicon
 from asr_cnn.data.streams import STREAM_DIR, STREAM_FORMAT, write_streams
 from asr_cnn.data.synthesis import MADE, NO_AUDIO, Outcome, render_clips, speak
 from asr_cnn.data.vocabulary import build_vocabulary
+from asr_cnn.threads import torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,12 @@ def build_corpus(cfg_data: DictConfig | Mapping[str, Any]) -> BuildReport:
         EngineError: An unknown engine or voice, a missing required engine (:class:`EngineUnavailable`),
             or a keyword an engine cannot pronounce (:class:`Unpronounceable`).
     """
+    with torch_threads(1):  # the corpus's bytes must not depend on the caller's thread count (workers run one)
+        return _build(cfg_data)
+
+
+def _build(cfg_data: DictConfig | Mapping[str, Any]) -> BuildReport:
+    """:func:`build_corpus` on one torch thread."""
     start = time.monotonic()
     config = corpus_config(cfg_data)
     root = config.root
