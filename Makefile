@@ -6,8 +6,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 LOCK_VENV := .lock-venv
-# Debian packages the microphone tests need: PortAudio for sounddevice, PulseAudio for a virtual microphone.
-SYSTEM_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils
+# Debian packages: PortAudio for sounddevice and PulseAudio for a virtual microphone (the microphone tests),
+# flite for its four voices built from real recordings (the corpus leaves them out without it).
+SYSTEM_PACKAGES := libportaudio2 pulseaudio pulseaudio-utils flite
 
 .PHONY: install system-deps test test-fast demo lock clean
 
@@ -30,16 +31,16 @@ lock:
 	  $(LOCK_VENV)/bin/python -m pip freeze --all --exclude asr_cnn --exclude pip; } > $(LOCK)
 	rm -rf $(LOCK_VENV) build
 
-# Installs the microphone test's Debian packages when running as root and they are missing;
-# otherwise those tests skip with a message naming this command.
+# Installs those Debian packages when running as root and they are missing; otherwise the microphone
+# tests skip and the corpus leaves flite out, each with a message naming the package.
 system-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing $$missing"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null) \
-			|| echo "could not install $$missing: microphone tests will skip"; \
-	else echo "missing $$missing (install with: apt-get install $$missing): microphone tests will skip"; fi
+			|| echo "could not install $$missing: microphone tests skip, flite voices are left out"; \
+	else echo "missing $$missing (install with: apt-get install $$missing): microphone tests skip, flite voices are left out"; fi
 
 # pytest exits 5 when it collects no test; that is a failure of the suite, said plainly.
 test: install system-deps
@@ -51,7 +52,7 @@ test-fast: install system-deps
 	@$(BIN)/python -m pytest -m 'not slow'; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; fi; exit $$rc
 
-demo: install
+demo: install system-deps
 	$(BIN)/python -m asr_cnn.demo
 
 clean:
