@@ -29,7 +29,8 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from asr_cnn.data.negatives import Window
-from asr_cnn.evaluation.calibration import write_calibration
+from asr_cnn.detect.detector import Detector
+from asr_cnn.evaluation.calibration import Calibration, write_calibration
 from asr_cnn.evaluation.clips import evaluate_dataset
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.summary import format_summary, summarize
@@ -144,6 +145,7 @@ class Run:
     writer: SummaryWriter | None = None
     history: list[dict] = field(default_factory=list)
     best: dict | None = None  # epoch, recall and false alarms per hour of the best checkpoint on validation streams
+    best_calibration: tuple[Calibration, Detector] | None = None  # of best.pt, when chosen in this process
 
     def save_resume(self, progress: dict) -> None:
         mined = [[w.source, w.start] for w in self.live.mined]  # mining is part of where training stands
@@ -242,7 +244,8 @@ def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
         spotter.eval()
         if run.best is not None:
             spotter.load_state_dict(torch.load(run.run_dir / BEST_NAME, map_location=ctx.device, weights_only=True))
-        calibrated = validation_calibration(cfg, spotter, ctx.device)
+        # best.pt was calibrated when it was chosen; only a run resumed since, or one without selection, recomputes.
+        calibrated = run.best_calibration or validation_calibration(cfg, spotter, ctx.device)
         if calibrated is not None:
             write_calibration(spotter.extra, *calibrated)
         spotter.save(run.run_dir / MODEL_NAME)
@@ -270,6 +273,7 @@ def select(run: Run, epoch: int) -> dict[str, float]:
     fa_per_hour = calibration.point.fa_per_hour or 0.0
     if better(calibration, run.best):
         atomic_save(run.spotter.state_dict(), run.run_dir / BEST_NAME)
+        run.best_calibration = calibrated
         run.best = {"epoch": epoch, "recall": calibration.recall, "fa_per_hour": fa_per_hour}
     return {"val_recall": calibration.recall, "val_fa_per_hour": fa_per_hour}
 
