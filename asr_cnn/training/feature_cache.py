@@ -11,7 +11,7 @@ fixed function of the audio, so recomputing them every epoch wastes most of a CP
 * mining scores the streamed sequences with the trainable rest alone.
 
 SpecAugment masks front-end features, which a cache of backbone outputs no longer has: it is skipped.
-Validation, calibration and checkpoint selection still run the whole spotter on audio.
+Validation clips and streams are cached the same way (:mod:`asr_cnn.training.cached_validation`).
 """
 
 from __future__ import annotations

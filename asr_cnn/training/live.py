@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from asr_cnn.data.speech_commands import SpeechCommands
 from asr_cnn.data.streams import stream_folder
 from asr_cnn.detect.detector import Detector
 from asr_cnn.evaluation.calibration import Calibration, calibrate, score_validation
+from asr_cnn.evaluation.scoring import Scored
 from asr_cnn.evaluation.sweep import point_at
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.training.checks import is_integer, is_number
@@ -170,18 +171,26 @@ def build_live_data(cfg: DictConfig, labels: list[str], window: int) -> LiveData
     return LiveData(clips, parts, sources, unknown, augment, seed)
 
 
-def validation_calibration(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device
-                           ) -> tuple[Calibration, Detector] | None:
+def validation_folder(cfg: DictConfig) -> Path | None:
+    """The corpus's validation streams folder, or ``None`` when it holds no stream."""
+    folder = stream_folder(Path(cfg.data.root), "validation")
+    return folder if any(folder.glob("*.wav")) else None
+
+
+def validation_calibration(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device,
+                           cached: Callable[[Detector], Scored] | None = None) -> tuple[Calibration, Detector] | None:
     """Calibrate ``spotter`` on the corpus's validation streams; ``None`` without them.
 
     The streams hold the validation split's voices, running speech, noise and (when the keywords allow
-    it) its real speakers' read speech.
+    it) its real speakers' read speech. ``cached`` scores them from cached features instead of audio
+    (:meth:`~asr_cnn.training.cached_validation.CachedValidation.scored`).
     """
-    folder = stream_folder(Path(cfg.data.root), "validation")
-    if not any(folder.glob("*.wav")):
+    folder = validation_folder(cfg)
+    if folder is None:
         return None
     detector = Detector(spotter, device=device)
-    return calibrate(score_validation(detector, [folder]), cfg.trainer.live.target_fa_per_hour), detector
+    scored = cached(detector) if cached is not None else score_validation(detector, [folder])
+    return calibrate(scored, cfg.trainer.live.target_fa_per_hour), detector
 
 
 def real_negatives_check(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device) -> dict[str, float] | None:

@@ -29,19 +29,20 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from asr_cnn.data.negatives import Window
-from asr_cnn.detect.detector import Detector
+from asr_cnn.detect.detector import NON_KEYWORDS, Detector
 from asr_cnn.evaluation.calibration import Calibration, write_calibration
 from asr_cnn.evaluation.clips import evaluate_dataset
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.summary import format_summary, summarize
 from asr_cnn.training import distributed
 from asr_cnn.training.batching import EpochBatchSampler, EpochItems, derive_seed, random_crop
+from asr_cnn.training.cached_validation import CachedValidation, build_cached_validation
 from asr_cnn.training.checks import check_trainer
 from asr_cnn.training.checkpointing import RESUME_NAME, atomic_save, load_resume, save_resume
 from asr_cnn.training.feature_cache import CachedForward, FeatureCache, build_feature_cache
 from asr_cnn.training.forward import TrainingForward
 from asr_cnn.training.live import (LiveData, better, build_live_data, check_live, mining_epochs,
-                                   real_negatives_check, validation_calibration)
+                                   real_negatives_check, validation_calibration, validation_folder)
 from asr_cnn.training.outputs import METRICS_NAME, MODEL_NAME, SUMMARY_NAME, write_run_outputs
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,7 @@ class Run:
     val_set: Dataset
     live: LiveData
     cache: FeatureCache | None = None  # frozen-prefix features: training reads them instead of audio
+    validation: CachedValidation | None = None  # the same for the validation clips and streams (rank 0)
     writer: SummaryWriter | None = None
     history: list[dict] = field(default_factory=list)
     best: dict | None = None  # epoch, recall and false alarms per hour of the best checkpoint on validation streams
@@ -182,6 +184,14 @@ def build_run(cfg: DictConfig, ctx: distributed.DistContext) -> Run:
                loss_fn=nn.CrossEntropyLoss(weight=class_weights(trainer.class_weights, spotter.labels).to(ctx.device),
                                            label_smoothing=trainer.label_smoothing),
                run_dir=Path(cfg.run_dir), val_set=val_set, live=live, cache=cache)
+    if cache is not None and ctx.is_main:
+        started = time.perf_counter()
+        run.validation = build_cached_validation(
+            cache.split, spotter.window_samples, spotter.sample_rate, val_set, validation_folder(cfg),
+            [label for label in spotter.labels if label not in NON_KEYWORDS],
+            trainer.eval_batch_size, ctx.device)
+        log.info("validation features: %d clips and %.1f h of streams in %.0f s", len(run.validation.targets),
+                 sum(run.validation.seconds) / 3600, time.perf_counter() - started)
     run.new_loader()
     return run
 
@@ -218,7 +228,8 @@ def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
         run.scheduler.step()
         progress = new_epoch(epoch + 1, progress["step"])
         if ctx.is_main:
-            val = evaluate_dataset(spotter, run.val_set, batch_size=trainer.eval_batch_size, device=ctx.device)
+            val = (run.validation.clip_metrics(trainer.eval_batch_size) if run.validation is not None else
+                   evaluate_dataset(spotter, run.val_set, batch_size=trainer.eval_batch_size, device=ctx.device))
             row.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
             every = trainer.live.select_every
             if every and ((epoch + 1) % every == 0 or epoch + 1 == trainer.max_epochs):
@@ -266,7 +277,8 @@ def select(run: Run, epoch: int) -> dict[str, float]:
     Returns:
         ``val_recall`` and ``val_fa_per_hour`` at the calibrated thresholds (empty without validation streams).
     """
-    calibrated = validation_calibration(run.cfg, run.spotter, run.ctx.device)
+    cached = run.validation.scored if run.validation is not None else None
+    calibrated = validation_calibration(run.cfg, run.spotter, run.ctx.device, cached)
     if calibrated is None:
         return {}
     calibration = calibrated[0]
