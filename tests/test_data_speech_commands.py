@@ -36,6 +36,21 @@ def google_folder(tmp_path) -> Path:
     return tmp_path
 
 
+def test_longer_items_are_silence_then_the_clip(google_folder):
+    one = SpeechCommands(google_folder, "train", LABELS)
+    long = SpeechCommands(google_folder, "train", LABELS, samples=2 * CLIP_SAMPLES + 7)
+    for index, record in enumerate(long.records):
+        wave, label = long[index]
+        assert wave.shape == (2 * CLIP_SAMPLES + 7,) and label == one[index][1]
+        if record.label == SILENCE:  # noise all along, the file repeated past its end when it must be
+            assert wave.abs().min() > 0 or record.gain == 0
+        else:  # a wake word follows a pause: the clip ends the item
+            assert wave[:CLIP_SAMPLES + 7].abs().max() == 0
+            assert torch.equal(wave[CLIP_SAMPLES + 7:], one[index][0])
+    with pytest.raises(ValueError, match="at least one clip"):
+        SpeechCommands(google_folder, "train", LABELS, samples=CLIP_SAMPLES - 1)
+
+
 def test_real_layout_splits_come_from_the_lists(google_folder):
     sets = {s: SpeechCommands(google_folder, s, LABELS) for s in ("train", "validation", "test", "test_engine")}
     assert len(sets["test_engine"]) == 0

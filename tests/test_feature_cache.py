@@ -107,9 +107,15 @@ def test_cached_epochs_never_run_the_backbone(tiny_corpus, tmp_path, enabled):
     assert all(torch.equal(p, backbone[name]) for name, p in run.spotter.body.backbone.named_parameters())
 
 
-def test_a_checkpoint_of_cached_training_loads_and_detects(tiny_corpus, tmp_path):
-    result = train(compose_config("train", tiny_overrides(tiny_corpus, tmp_path, *FROZEN)))
+LONG_WINDOW = ("spotter.window_seconds=2.0", "model.channels=[8,8]", "model.offsets=[[-1,0,1],[-3,0,3]]",
+               "model.strides=[1,1]", "head.pool=learned")
+
+
+@pytest.mark.parametrize("window", [(), LONG_WINDOW], ids=["1s", "2s"])
+def test_a_checkpoint_of_cached_training_loads_and_detects(tiny_corpus, tmp_path, window):
+    result = train(compose_config("train", tiny_overrides(tiny_corpus, tmp_path, *FROZEN, *window)))
     loaded = KeywordSpotter.load(result["model"])
+    assert loaded.window_samples > 1.9 * 16000 if window else loaded.window_samples <= 16000
     assert loaded.extra["thresholds"]
     wave = audio(loaded.window_samples + 9 * loaded.hop_samples, seed=8)
     torch.testing.assert_close(scan(loaded, wave), naive_scan(loaded, wave), atol=1e-4, rtol=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from asr_cnn.training.batching import EpochBatchSampler, EpochItems, centre_crop, random_crop
+from asr_cnn.training.batching import EpochBatchSampler, EpochItems, centre_crop, random_crop, window_of
 
 
 def batches(sampler: EpochBatchSampler, epoch: int, start: int = 0) -> list[list[int]]:
@@ -48,6 +48,9 @@ def test_crops():
     assert torch.equal(centre_crop(wave, 8)[0], torch.arange(6.0, 14.0))
     with pytest.raises(ValueError, match="window_samples=30"):
         centre_crop(wave, 30)
+    assert torch.equal(window_of(wave, 8), centre_crop(wave, 8))
+    longer = window_of(wave, 26)  # a window longer than the clip: silence, then the clip
+    assert longer.shape == (3, 26) and longer[:, :6].abs().max() == 0 and torch.equal(longer[:, 6:], wave)
 
 
 def test_items_carry_their_epoch_to_the_dataset():

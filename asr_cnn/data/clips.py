@@ -75,3 +75,8 @@ def fit(wave: torch.Tensor, length: int = CLIP_SAMPLES) -> torch.Tensor:
         wave: (S,). Output: (length,).
     """
     return torch.nn.functional.pad(wave, (0, length - wave.shape[0])) if wave.shape[0] < length else wave[:length]
+
+
+def item_samples(window: int) -> int:
+    """Samples of a training item for a model window of ``window`` samples: a clip, or the window when longer."""
+    return max(CLIP_SAMPLES, window)

@@ -8,7 +8,8 @@ splits (the rest is train), and ``_background_noise_/`` supplies the ``_silence_
 positions. A folder with a ``manifest.csv`` (built by :func:`asr_cnn.data.corpus.build_corpus`) is read
 from the manifest instead, which also names the held-out ``test_engine`` split.
 
-Features are never computed here: items are 1-s waveforms, and the model's front end does the rest.
+Features are never computed here: items are 1-s waveforms (longer when a model's window is: the clip
+then ends the item, after silence), and the model's front end does the rest.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ class SpeechCommands(Dataset):
         silence_fraction: Real Speech Commands only: silence clips per split, as a fraction of its clips.
         unknown_fraction: Keep at most this many ``_unknown_`` clips per keyword clip (seeded sample);
             ``None`` keeps all. Real Speech Commands has many more unknown than keyword clips.
+        samples: Samples per item, at least one clip (:func:`asr_cnn.data.clips.item_samples`): a longer
+            item is silence and then the clip, as a wake word follows a pause; silence items are that
+            much noise.
 
     Attributes:
         records: One :class:`Record` per item (path, label, engine, voice, split, ...).
@@ -61,8 +65,12 @@ class SpeechCommands(Dataset):
     """
 
     def __init__(self, root: str | Path, split: str, labels: Sequence[str], *, augment: WaveAugment | None = None,
-                 seed: int = 0, silence_fraction: float = 0.1, unknown_fraction: float | None = None) -> None:
+                 seed: int = 0, silence_fraction: float = 0.1, unknown_fraction: float | None = None,
+                 samples: int = CLIP_SAMPLES) -> None:
         self.root, self.split, self.labels = Path(root), split, list(labels)
+        if samples < CLIP_SAMPLES:
+            raise ValueError(f"items hold at least one clip ({CLIP_SAMPLES} samples), got samples={samples}")
+        self.samples = samples
         if split not in ALL_SPLITS:
             raise ValueError(f"split must be one of {ALL_SPLITS}, got {split!r}")
         if SILENCE not in self.labels or UNKNOWN not in self.labels or len(set(self.labels)) != len(self.labels):
@@ -100,30 +108,34 @@ class SpeechCommands(Dataset):
         return len(self.records)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        """One clip, padded or cropped to 1 s, augmented when ``augment`` is set.
+        """One clip, padded or cropped to 1 s and preceded by silence up to ``samples``, augmented when
+        ``augment`` is set.
 
         Shape:
-            Output: (CLIP_SAMPLES,) float32 and an int label index.
+            Output: (samples,) float32 and an int label index.
         """
         record = self.records[index]
         if record.path.parent.name == NOISE_DIR:  # silence cut from a long noise file
             wave = self._noise_clip(record)
         else:
-            wave = fit(load_audio(record.path))
+            wave = torch.nn.functional.pad(fit(load_audio(record.path)), (self.samples - CLIP_SAMPLES, 0))
         if self.augment is not None:
             generator = torch.Generator().manual_seed(seed_of(self.seed, self.epoch, index))
             wave = self.augment(wave, generator)
         return wave.float(), self.targets[index]
 
     def _noise_clip(self, record: Record) -> torch.Tensor:
-        """One second of a background noise file from ``record.start``, times ``record.gain``.
+        """``samples`` of a background noise file from ``record.start`` (repeated past its end), times ``record.gain``.
 
         Shape:
-            Output: (CLIP_SAMPLES,).
+            Output: (samples,).
         """
         if record.path not in self._noise:
             self._noise[record.path] = load_audio(record.path)
-        return fit(self._noise[record.path][record.start:record.start + CLIP_SAMPLES]) * record.gain
+        noise = self._noise[record.path]
+        if record.start + self.samples > noise.shape[0]:  # a start drawn for a 1-s clip near the file's end
+            noise = noise.repeat(2)
+        return fit(noise[record.start:record.start + self.samples], self.samples) * record.gain
 
     def _limit_unknown(self, records: list[Record], fraction: float) -> list[Record]:
         """Keep all but a seeded sample of at most ``fraction`` unknown clips per keyword clip."""

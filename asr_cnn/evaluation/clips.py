@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, Dataset
 from asr_cnn.audio import AudioError, load_audio
 from asr_cnn.evaluation.metrics import accuracy, classification_report
 from asr_cnn.models.spotter import KeywordSpotter
-from asr_cnn.training.batching import centre_crop
+from asr_cnn.training.batching import centre_crop, window_of
 from asr_cnn.training.distributed import resolve_device
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def predict(spotter: KeywordSpotter, dataset: Dataset, *, batch_size: int, devic
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)
     logits, targets = [], []
     for wave, label in loader:
-        window = centre_crop(wave, spotter.window_samples).to(device)  # (B, W)
+        window = window_of(wave, spotter.window_samples).to(device)  # (B, W)
         logits.append(spotter(window).squeeze(-1).float().cpu())  # (B, K, 1) -> (B, K): one window per clip
         targets.append(label)
     if not logits:

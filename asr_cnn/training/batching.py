@@ -1,8 +1,8 @@
 """Batches whose order and crops are pure functions of (seed, epoch, step), so training can resume exactly.
 
-Clips are 1 s long; the spotter sees ``window_samples`` (at most 1 s). Training crops a random window
-from each clip, which is a time-shift augmentation for free; evaluation takes the centred window, so
-scores never depend on a random draw.
+Clips are 1 s long; a spotter with a longer window trains on items of its window (silence, then the
+clip). Training crops a random window from each item, which is a time-shift augmentation for free;
+evaluation takes the centred window (:func:`window_of`), so scores never depend on a random draw.
 """
 
 from __future__ import annotations
@@ -122,6 +122,18 @@ def centre_crop(wave: torch.Tensor, window: int) -> torch.Tensor:
     _, samples = check_window(wave, window)
     start = (samples - window) // 2
     return wave[:, start : start + window]
+
+
+def window_of(wave: torch.Tensor, window: int) -> torch.Tensor:
+    """The window a clip is evaluated on: its centred window, or the clip after silence when the window is
+    longer (as :class:`~asr_cnn.data.SpeechCommands` pads training items).
+
+    Shape:
+        wave: (B, S). Output: (B, window).
+    """
+    if wave.shape[-1] < window:
+        return torch.nn.functional.pad(wave, (window - wave.shape[-1], 0))
+    return centre_crop(wave, window)
 
 
 def check_window(wave: torch.Tensor, window: int) -> tuple[int, int]:

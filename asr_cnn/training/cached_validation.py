@@ -25,7 +25,7 @@ from asr_cnn.detect.detector import Detector
 from asr_cnn.detect.smoothing import MovingAverage
 from asr_cnn.evaluation.scoring import Scored, stored
 from asr_cnn.evaluation.streams import load_streams
-from asr_cnn.training.batching import centre_crop
+from asr_cnn.training.batching import window_of
 from asr_cnn.training.feature_cache import FrozenSplit, stream_features
 
 
@@ -103,7 +103,7 @@ def build_cached_validation(split: FrozenSplit, window: int, sample_rate: int, c
     """
     features, targets = [], []
     for wave, label in DataLoader(clips, batch_size=batch_size, shuffle=False):
-        features.append(split.prefix(centre_crop(wave, window).to(device).float()).cpu())  # (b, C, frames)
+        features.append(split.prefix(window_of(wave, window).to(device).float()).cpu())  # (b, C, frames)
         targets.append(label)
     streams, seconds, labels = [], [], []
     for stream in load_streams(stream_folder, keywords) if stream_folder is not None else []:

@@ -21,8 +21,9 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
-from asr_cnn.constants import CLIP_SAMPLES, SAMPLE_RATE
+from asr_cnn.constants import SAMPLE_RATE
 from asr_cnn.data.augment import WaveAugment
+from asr_cnn.data.clips import item_samples
 from asr_cnn.data.background import NOISE_DIR, TRAIN_NOISE_DIR
 from asr_cnn.data.config import corpus_config
 from asr_cnn.data.context import KeywordsInContext
@@ -146,7 +147,8 @@ def build_live_data(cfg: DictConfig, labels: list[str], window: int) -> LiveData
     live, seed = cfg.trainer.live, cfg.trainer.seed
     root = Path(cfg.data.root)
     augment = train_augment(cfg.data, seed)
-    clips = SpeechCommands(root, "train", labels, augment=augment, seed=seed)
+    item = item_samples(window)  # a clip, or the window when longer; training crops the window
+    clips = SpeechCommands(root, "train", labels, augment=augment, seed=seed, samples=item)
     speech = [s for s in (read_running(root, "train"),) if s is not None]
     real = real_speech(cfg.data, "train") if live.real_negatives else []
     if real:
@@ -155,14 +157,14 @@ def build_live_data(cfg: DictConfig, labels: list[str], window: int) -> LiveData
     if not speech:
         log.info("no running speech in %s: training on clips alone", root)
         return LiveData(clips, [], None, unknown, augment, seed)
-    sources = WindowSources(speech, CLIP_SAMPLES)  # items as long as the clips; training crops the window
+    sources = WindowSources(speech, item)
 
     def count(fraction: float) -> int:
         return math.ceil(fraction * len(clips))
 
     keywords = [r for r in clips.records if r.label not in (SILENCE, UNKNOWN) and r.label in labels]
     parts = [NegativeWindows(sources, count(live.speech_windows), unknown, augment, seed),
-             KeywordsInContext(keywords, labels, unknown, sources, count(live.context_windows), CLIP_SAMPLES, window,
+             KeywordsInContext(keywords, labels, unknown, sources, count(live.context_windows), item, window,
                                partial_fraction=live.partial_fraction, tail_s=live.tail_s, gap_s=live.gap_s,
                                augment=train_augment(cfg.data, seed, shift_s=0.0), seed=seed)]
     log.info("live training set: %d clips, %d speech windows, %d keywords in context from %.1f minutes of "
