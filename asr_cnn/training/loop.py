@@ -34,6 +34,7 @@ from asr_cnn.evaluation.calibration import Calibration, write_calibration
 from asr_cnn.evaluation.clips import evaluate_dataset
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.summary import format_summary, summarize
+from asr_cnn.threads import torch_threads
 from asr_cnn.training import distributed
 from asr_cnn.training.batching import EpochBatchSampler, EpochItems, derive_seed, random_crop
 from asr_cnn.training.cached_validation import CachedValidation, build_cached_validation
@@ -62,9 +63,14 @@ def configure_cpu(threads: int | None, workers: int, ctx: distributed.DistContex
     moments shrink into the denormal range, where x86 arithmetic is many times slower.
     """
     if threads is None:
-        threads = max(1, (os.cpu_count() or 1) // ctx.local_world_size - workers)
+        threads = max(1, cores(ctx) - workers)
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
+
+
+def cores(ctx: distributed.DistContext) -> int:
+    """This process's share of the node's cores."""
+    return max(1, (os.cpu_count() or 1) // ctx.local_world_size)
 
 
 def class_weights(weights: dict[str, float] | None, labels: list[str]) -> torch.Tensor:
@@ -171,7 +177,9 @@ def build_run(cfg: DictConfig, ctx: distributed.DistContext) -> Run:
     torch.manual_seed(trainer.seed)  # the same initial weights on every rank
     spotter = KeywordSpotter.from_config(cfg).to(ctx.device)
     live, val_set = build_datasets(cfg, spotter.labels, spotter.window_samples, ctx)
-    cache = build_feature_cache(cfg, spotter, live, ctx.device)
+    prefix_threads = trainer.threads or cores(ctx)  # large batches through the frozen prefix: every core helps
+    with torch_threads(prefix_threads):
+        cache = build_feature_cache(cfg, spotter, live, ctx.device)
     forward: nn.Module = (CachedForward(cache.split.rest) if cache is not None
                           else TrainingForward(spotter, spec_augment(cfg))).to(ctx.device)
     if ctx.distributed:
@@ -186,10 +194,10 @@ def build_run(cfg: DictConfig, ctx: distributed.DistContext) -> Run:
                run_dir=Path(cfg.run_dir), val_set=val_set, live=live, cache=cache)
     if cache is not None and ctx.is_main:
         started = time.perf_counter()
-        run.validation = build_cached_validation(
-            cache.split, spotter.window_samples, spotter.sample_rate, val_set, validation_folder(cfg),
-            [label for label in spotter.labels if label not in NON_KEYWORDS],
-            trainer.eval_batch_size, ctx.device)
+        with torch_threads(prefix_threads):
+            run.validation = build_cached_validation(
+                cache.split, spotter.window_samples, spotter.sample_rate, val_set, validation_folder(cfg),
+                [label for label in spotter.labels if label not in NON_KEYWORDS], trainer.eval_batch_size, ctx.device)
         log.info("validation features: %d clips and %.1f h of streams in %.0f s", len(run.validation.targets),
                  sum(run.validation.seconds) / 3600, time.perf_counter() - started)
     run.new_loader()
