@@ -50,3 +50,15 @@ def test_edit_distance():
 
 def test_word_list_is_plain_lowercase_words():
     assert len(COMMON_WORDS) == len(set(COMMON_WORDS)) and all(w.isalpha() and w.islower() for w in COMMON_WORDS)
+
+
+def test_a_large_word_list_finds_closer_near_misses_but_no_word_holding_a_keyword(phonemize):
+    everyday = build_vocabulary(["computer", "cat"], phonemize)
+    large = build_vocabulary(["computer", "cat"], phonemize,
+                             near_miss_words=["commuter", "compute", "computers", "minicomputer", "cats"])
+    assert "commuter" not in everyday.near_misses["computer"]
+    assert {"commuter", "compute"} <= set(large.near_misses["computer"])
+    words = set(large.general).union(*large.near_misses.values())
+    assert not {"computers", "minicomputer"} & words  # they say the keyword: not unknown words
+    assert "cats" in large.near_misses["cat"] and "cats" not in everyday.near_misses["cat"]  # one syllable: kept
+    assert set(large.general) == set(everyday.general)  # the extra list only serves near-misses

@@ -30,7 +30,7 @@ from asr_cnn.data.engines.espeak import EspeakEngine
 from asr_cnn.data.manifest import MANIFEST_FILE, SPLIT_LISTS, Record, read_manifest, write_manifest
 from asr_cnn.data.plan import CLIP_FORMAT, assign_splits, plan_silence, plan_speech
 from asr_cnn.data.running import RUNNING_FORMAT, running_jobs, running_key, running_paths, write_running
-from asr_cnn.data.sentences import build_lexicon
+from asr_cnn.data.sentences import build_lexicon, content_words
 from asr_cnn.data.streams import STREAM_DIR, STREAM_FORMAT, write_streams
 from asr_cnn.data.synthesis import MADE, NO_AUDIO, Outcome, render_clips, speak
 from asr_cnn.data.vocabulary import build_vocabulary
@@ -117,7 +117,8 @@ def _build(cfg_data: DictConfig | Mapping[str, Any]) -> BuildReport:
     speakers = {(name, v): engines[name].speaker(v) for name, names in voices.items() for v in names}
     splits = assign_splits(speakers, config.held_out, config.splits, config.seed)
     phonemizer = engines.get("espeak") or EspeakEngine()
-    vocabulary = build_vocabulary(config.keywords, phonemizer.phonemize)
+    vocabulary = build_vocabulary(config.keywords, phonemizer.phonemize,
+                                  near_miss_words=sorted({w.lower() for ws in content_words().values() for w in ws}))
     engine_keys = {s.name: digest(versions[s.name], s.options) for s in specs}
     options = {s.name: s.options for s in specs}
 

@@ -89,6 +89,13 @@ def partial_keywords(keyword: str) -> list[str]:
     return [p for p in dict.fromkeys(parts) if len(p) > 1 and p != keyword.lower()]
 
 
+def content_words() -> dict[str, list[str]]:
+    """The ``noun``, ``verb`` and ``adjective`` lists of ``wonderwords`` (single words only)."""
+    source = RandomWord()
+    return {name: source.filter(include_categories=[name], exclude_with_spaces=True)
+            for name in ("noun", "verb", "adjective")}
+
+
 def build_lexicon(keywords: Sequence[str], phonemize: Phonemizer, general: Sequence[str] = (),
                   confusables: Mapping[str, Sequence[str]] | None = None) -> Lexicon:
     """Word lists with every keyword, homophone and keyword-bearing word removed.
@@ -99,9 +106,7 @@ def build_lexicon(keywords: Sequence[str], phonemize: Phonemizer, general: Seque
         general: Everyday words (e.g. :attr:`asr_cnn.data.vocabulary.Vocabulary.general`).
         confusables: Per keyword, near-misses (e.g. ``Vocabulary.near_misses``).
     """
-    source = RandomWord()
-    categories = {name: source.filter(include_categories=[name], exclude_with_spaces=True)
-                  for name in ("noun", "verb", "adjective")}
+    categories = content_words()
     function_words = (PRONOUNS, DETERMINERS, AUXILIARIES, ADVERBS, PREPOSITIONS, CONJUNCTIONS)
     candidates = sorted({w.lower() for words in (*categories.values(), general, *function_words) for w in words})
     allowed = keyword_filter(keywords, phonemize, candidates)

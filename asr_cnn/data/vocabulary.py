@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from asr_cnn.data.realnegatives import MIN_SYLLABLES, syllables
 from asr_cnn.data.wordlist import COMMON_WORDS
 
 BUILTIN_NEAR_MISSES: dict[str, tuple[str, ...]] = {
@@ -57,20 +58,25 @@ class Vocabulary:
     near_misses: dict[str, tuple[str, ...]]
 
 
-def build_vocabulary(keywords: Sequence[str], phonemize: Phonemizer,
-                     words: Sequence[str] = COMMON_WORDS) -> Vocabulary:
+def build_vocabulary(keywords: Sequence[str], phonemize: Phonemizer, words: Sequence[str] = COMMON_WORDS,
+                     near_miss_words: Sequence[str] = ()) -> Vocabulary:
     """The unknown-word vocabulary for ``keywords``.
 
     Args:
         keywords: The corpus keywords (words or phrases).
         phonemize: Turns texts into IPA; used to find near-misses and to drop homophones of keywords.
-        words: Candidate words.
+        words: Everyday words, also candidate near-misses.
+        near_miss_words: More candidate near-misses (a large word list finds close ones: "commuter",
+            "compute" and "competitor" for "computer", where everyday words offer only "copper").
 
     Returns:
-        General words and near-misses, free of keywords and their homophones.
+        General words and near-misses, free of keywords and their homophones; derived near-misses are
+        also free of words that contain a keyword of two or more syllables ("computers"), which would be
+        mislabelled.
     """
     keywords = list(keywords)
-    candidates = sorted(set(words) | {w for k in keywords for w in BUILTIN_NEAR_MISSES.get(k, ())})
+    candidates = sorted(set(words) | set(near_miss_words)
+                        | {w for k in keywords for w in BUILTIN_NEAR_MISSES.get(k, ())})
     sounds = dict(zip(candidates, (plain_phonemes(p) for p in phonemize(candidates))))
     keyword_sounds = {plain_phonemes(p) for p in phonemize(keywords)}
     keyword_set = {k.lower() for k in keywords}
@@ -79,10 +85,15 @@ def build_vocabulary(keywords: Sequence[str], phonemize: Phonemizer,
         sound = sounds.get(text) or plain_phonemes(phonemize([text])[0])
         return text.lower() not in keyword_set and sound not in keyword_sounds
 
+    long_words = {w for k in keyword_set for w in k.split() if syllables(w) >= MIN_SYLLABLES}
+
+    def bearing(text: str) -> bool:  # "computers" holds "computer"; "goat" may well be a near-miss of "go"
+        return any(w in part for part in text.lower().split() for w in long_words if w != part)
+
     near = {}
     for keyword in keywords:
         found = [w for w in BUILTIN_NEAR_MISSES.get(keyword, ()) if allowed(w)]
-        found += [w for w in _derived(keyword, sounds, phonemize) if allowed(w) and w not in found]
+        found += [w for w in _derived(keyword, sounds, phonemize) if allowed(w) and not bearing(w) and w not in found]
         near[keyword] = tuple(found)
     general = tuple(w for w in sorted(set(words)) if allowed(w))
     return Vocabulary(general=general, near_misses=near)
