@@ -172,3 +172,18 @@ def test_a_manifest_without_a_column_is_named(tmp_path):
     write_manifest(tmp_path, [], columns=tuple(c for c in COLUMNS if c != "transcript"))
     with pytest.raises(ValueError, match=r"manifest\.csv: missing column\(s\) transcript"):
         read_manifest(tmp_path)
+
+
+def test_the_targets_benchmark_prints_each_shipped_figure_beside_its_target(real_set, tiny_checkpoint, tmp_path, capsys):
+    from asr_cnn.bench import real as bench
+
+    assert bench.main(["--wake", str(tiny_checkpoint), "--default", str(tiny_checkpoint), "--set", str(real_set)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()[-2:]
+    result = evaluate_real(compose_config("evaluate_real", [f"checkpoint={tiny_checkpoint}", f"set={real_set}",
+                                                            f"output_dir={tmp_path}"]))  # what the bench runs
+    point = result["operating_points"]["as_shipped"]
+    wake_met = point["recall"] >= 0.9 and point["fa_per_hour"] <= 1.0
+    assert lines[0].startswith("wake words") and f"recall {100 * point['recall']:.1f}%" in lines[0]
+    assert lines[0].endswith("met" if wake_met else "MISSED")
+    assert lines[1].startswith("default") and f"{point['fa_per_hour']:.1f} false alarms per hour" in lines[1]
+    assert lines[1].endswith("met" if point["fa_per_hour"] <= 5.0 else "MISSED")
