@@ -43,7 +43,7 @@ def stream_all(spotter: KeywordSpotter, audio: torch.Tensor, chunk: int, device:
         torch.cuda.synchronize()
 
 
-def load_spotter(checkpoint: str | None, model: str | None, experiment: str = "default") -> KeywordSpotter:
+def load_spotter(checkpoint: str | None, model: str | None, experiment: str) -> KeywordSpotter:
     """A trained checkpoint, or an untrained spotter of ``experiment`` (its own body unless ``model`` is given)."""
     if checkpoint:
         return KeywordSpotter.load(checkpoint)
@@ -69,7 +69,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m asr_cnn.bench scan", description=__doc__)
     parser.add_argument("--checkpoint", help="a trained model.pt (default: an untrained --model)")
     parser.add_argument("--experiment", default="default", help="conf/experiment/<name> when no checkpoint is given "
-                        "(e.g. pretrained: the speech_embedding backbone)")
+                        "(e.g. mfcc_tdnn: the small TDNN over MFCCs)")
     parser.add_argument("--model", help="conf/model/<name> instead of the experiment's")
     parser.add_argument("--seconds", type=float, default=60.0, help="audio length (>= 60 for the contract)")
     parser.add_argument("--repeats", type=int, default=3)

@@ -121,7 +121,9 @@ def rss_mib() -> float:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m asr_cnn.bench streams", description=__doc__)
     parser.add_argument("--checkpoint", help="a trained model.pt (default: an untrained --model)")
-    parser.add_argument("--model", default="tdnn", help="conf/model/<name> when no checkpoint is given")
+    parser.add_argument("--experiment", default="mfcc_tdnn", help="conf/experiment/<name> when no checkpoint is "
+                        "given (the default experiment's frozen backbone: --experiment default)")
+    parser.add_argument("--model", help="conf/model/<name> instead of the experiment's")
     parser.add_argument("--devices", nargs="*", default=None,
                         help="default: cpu, and cuda when present; none (bare --devices) with --soak-minutes")
     parser.add_argument("--seconds", type=float, default=None, help="audio per stream per measurement")
@@ -135,7 +137,7 @@ def main(argv: list[str]) -> int:
     torch.manual_seed(0)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    spotter = load_spotter(args.checkpoint, args.model)
+    spotter = load_spotter(args.checkpoint, args.model, args.experiment)
     devices = args.devices if args.devices is not None else ["cpu", *(["cuda"] if torch.cuda.is_available() else [])]
     print(f"model {spotter.config.get('model', {}).get('_target_', '?')}: window {spotter.window_samples} samples, "
           f"hop {spotter.hop_samples} samples; {CHUNK_MS} ms chunks; {torch.get_num_threads()} CPU thread(s)")
