@@ -23,8 +23,8 @@ from omegaconf import DictConfig
 
 from asr_cnn.constants import SAMPLE_RATE
 from asr_cnn.data.augment import WaveAugment
-from asr_cnn.data.clips import item_samples
 from asr_cnn.data.background import NOISE_DIR, TRAIN_NOISE_DIR
+from asr_cnn.data.clips import item_samples
 from asr_cnn.data.config import corpus_config
 from asr_cnn.data.context import KeywordsInContext
 from asr_cnn.data.labels import SILENCE, UNKNOWN
