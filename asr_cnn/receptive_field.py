@@ -20,6 +20,7 @@ from omegaconf import DictConfig
 
 from asr_cnn.layers.streaming import StreamingLayer, available_outputs
 from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.modes import evaluating
 from asr_cnn.placement import placement
 from asr_cnn.training.plots import plot_receptive_field
 
@@ -140,16 +141,12 @@ def measure(spotter: KeywordSpotter, channel: int | None = None, steps: int = 20
     body = spotter.body
     if channel is not None and not 0 <= channel < body.out_channels:
         raise ValueError(f"channel must be in [0, {body.out_channels}), got {channel}")
-    was_training = spotter.training
-    spotter.eval()
-    try:
+    with evaluating(spotter):
         probes = probe_features(spotter, trials, seed)  # (trials, F, T)
         channel = most_active_channel(body, probes) if channel is None else channel
         output_frame = available_outputs(probes.shape[-1], body.context, body.stride) // 2
         gradient = gradient_profile(body, probes, channel, output_frame)
         pattern = optimise_input(body, probes[0], channel, output_frame, steps, lr, l2) - probes[0]  # (F, T)
-    finally:
-        spotter.train(was_training)
     reached = torch.nonzero(gradient).flatten()
     empirical = (int(reached[0]), int(reached[-1])) if reached.numel() else None
     return FieldResult(channel, analytic_field(body, output_frame), empirical, gradient, pattern)

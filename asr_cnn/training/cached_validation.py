@@ -25,6 +25,8 @@ from asr_cnn.detect.detector import Detector
 from asr_cnn.detect.smoothing import MovingAverage
 from asr_cnn.evaluation.scoring import Scored, stored
 from asr_cnn.evaluation.streams import load_streams
+from asr_cnn.modes import evaluating
+from asr_cnn.placement import placement
 from asr_cnn.training.batching import window_of
 from asr_cnn.training.feature_cache import FrozenSplit, stream_features
 
@@ -52,34 +54,24 @@ class CachedValidation:
     @torch.no_grad()
     def clip_metrics(self, batch_size: int) -> dict[str, float]:
         """Loss and accuracy of the rest on the cached clips (what the loop logs each epoch)."""
-        rest, device = self.split.rest, rest_device(self.split)
-        was_training = rest.training
-        rest.eval()
-        logits = torch.cat([rest(part.to(device)).squeeze(-1).float().cpu()  # (b, K, 1) -> (b, K)
-                            for part in self.clips.split(batch_size)])
-        rest.train(was_training)
+        device = placement(self.split.rest)["device"]
+        with evaluating(self.split.rest) as rest:
+            logits = torch.cat([rest(part.to(device)).squeeze(-1).float().cpu()  # (b, K, 1) -> (b, K)
+                                for part in self.clips.split(batch_size)])
         return {"loss": torch.nn.functional.cross_entropy(logits, self.targets).item(),
                 "accuracy": (logits.argmax(-1) == self.targets).float().mean().item()}
 
     @torch.no_grad()
     def scored(self, detector: Detector) -> Scored:
         """The streams scored as ``detector`` scores their audio: posteriors of every window, smoothed."""
-        rest, device = self.split.rest, rest_device(self.split)
-        was_training = rest.training
-        rest.eval()
+        device = placement(self.split.rest)["device"]
         rows = []
-        for sequence in self.streams:
-            posteriors = rest(sequence[None].to(device)).transpose(1, 2).softmax(-1)  # (1, K, N) -> (1, N, K)
-            smoother = MovingAverage(detector.smoother.span, 1, posteriors.shape[-1], device)
-            rows.append(smoother.push(posteriors)[0].cpu())  # (N, K)
-        rest.train(was_training)
+        with evaluating(self.split.rest) as rest:
+            for sequence in self.streams:
+                posteriors = rest(sequence[None].to(device)).transpose(1, 2).softmax(-1)  # (1, K, N) -> (1, N, K)
+                smoother = MovingAverage(detector.smoother.span, 1, posteriors.shape[-1], device)
+                rows.append(smoother.push(posteriors)[0].cpu())  # (N, K)
         return stored(detector, rows, self.seconds, self.labels)
-
-
-def rest_device(split: FrozenSplit) -> torch.device:
-    """Where the trainable rest lives (its first parameter or buffer; the CPU when it has none)."""
-    tensor = next(iter([*split.rest.parameters(), *split.rest.buffers()]), None)
-    return tensor.device if tensor is not None else torch.device("cpu")
 
 
 @torch.no_grad()

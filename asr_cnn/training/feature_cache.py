@@ -32,6 +32,7 @@ from asr_cnn.data.mixture import Mixture
 from asr_cnn.data.negatives import Window
 from asr_cnn.layers import StreamingSequential
 from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.modes import evaluating
 from asr_cnn.training.batching import EpochItems, derive_seed
 from asr_cnn.training.live import MIN_GAP_S, LiveData
 from asr_cnn.training.mining import top_windows
@@ -226,13 +227,11 @@ class FeatureCache:
             return []
         keywords = [i for i, label in enumerate(spotter.labels) if label not in (SILENCE, UNKNOWN)]
         device = next(spotter.parameters()).device
-        was_training = self.split.rest.training
-        self.split.rest.eval()
         scores = []
-        for sequence in self.sequences:
-            posteriors = self.split.rest(sequence[None].to(device))[0].softmax(0)  # (1, K, N) -> (K, N)
-            scores.append(posteriors[keywords].amax(0).cpu())  # (N,)
-        self.split.rest.train(was_training)
+        with evaluating(self.split.rest) as rest:
+            for sequence in self.sequences:
+                posteriors = rest(sequence[None].to(device))[0].softmax(0)  # (1, K, N) -> (K, N)
+                scores.append(posteriors[keywords].amax(0).cpu())  # (N,)
         hop = spotter.hop_samples
         known = {(w.source, w.start // hop) for w in live.mined}
         min_gap = max(1, round(MIN_GAP_S * spotter.sample_rate / hop))

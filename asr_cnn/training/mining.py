@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from asr_cnn.data.labels import SILENCE, UNKNOWN
 from asr_cnn.data.negatives import Window, WindowSources
 from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.modes import evaluating
 from asr_cnn.streaming.scan import scan
 
 BLOCK_WINDOWS = 4096
@@ -34,14 +35,12 @@ def keyword_scores(spotter: KeywordSpotter, audio: torch.Tensor, device: torch.d
     """
     keywords = [i for i, label in enumerate(spotter.labels) if label not in (SILENCE, UNKNOWN)]
     hop, window = spotter.hop_samples, spotter.window_samples
-    was_training = spotter.training
-    spotter.eval()
     rows = []
     step = BLOCK_WINDOWS * hop
-    for start in range(0, max(audio.shape[0] - window, 0) + 1, step):
-        block = audio[start:start + step - hop + window].to(device)  # BLOCK_WINDOWS windows at most
-        rows.append(scan(spotter, block)[0, :, keywords].amax(-1).cpu())  # (1, n, K) -> (n,)
-    spotter.train(was_training)
+    with evaluating(spotter):
+        for start in range(0, max(audio.shape[0] - window, 0) + 1, step):
+            block = audio[start:start + step - hop + window].to(device)  # BLOCK_WINDOWS windows at most
+            rows.append(scan(spotter, block)[0, :, keywords].amax(-1).cpu())  # (1, n, K) -> (n,)
     return torch.cat(rows) if rows else torch.zeros(0)
 
 
