@@ -26,7 +26,7 @@ from asr_cnn.data import build_corpus
 from asr_cnn.detect import Detector
 from asr_cnn.detect.files import detect_file
 from asr_cnn.evaluation.matching import hit_flags
-from asr_cnn.evaluation.real import REAL_EVAL_NAME, evaluate_real
+from asr_cnn.evaluation.real import REAL_EVAL_NAME, REAL_SET, evaluate_real
 from asr_cnn.evaluation.scoring import SECONDS_PER_HOUR
 from asr_cnn.evaluation.wakeword import DET_FILENAME, evaluate_streams
 from asr_cnn.models.spotter import KeywordSpotter
@@ -38,8 +38,6 @@ from asr_cnn.training.report import percent, write_report
 log = logging.getLogger("asr_cnn.demo")
 
 DEMO_DIR = Path("outputs") / "demo"
-REAL_SET = Path("..") / "shared" / "realspeech"
-"""Real recordings for evaluation only, beside the checkout when the project's shared folder is there."""
 DETECTIONS_NAME = "detections.json"
 SHOWN_EVENTS = 12  # detections listed; the JSON file has them all
 SCAN_BLOCK_SECONDS = 10.0  # events are the same for any chunking; long blocks cost fewer calls

@@ -16,9 +16,8 @@ import tempfile
 from pathlib import Path
 
 from asr_cnn.config import compose_config
-from asr_cnn.evaluation.real import evaluate_real
+from asr_cnn.evaluation.real import REAL_SET, evaluate_real
 
-REAL_SET = Path("..") / "shared" / "realspeech"
 WAKE_RECALL, WAKE_FA_PER_HOUR, DEFAULT_FA_PER_HOUR = 0.90, 1.0, 5.0
 
 

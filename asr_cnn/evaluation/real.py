@@ -35,6 +35,8 @@ from asr_cnn.threads import torch_threads
 log = logging.getLogger(__name__)
 
 REAL_EVAL_NAME, REAL_DET_NAME = "real_eval.json", "real_det.png"
+REAL_SET = Path("..") / "shared" / "realspeech"
+"""The project's real recordings (evaluation only), beside the checkout when its shared folder is there."""
 
 
 def positive_clips(cfg: DictConfig, recordings: list[Recording], keywords: list[str]) -> list[tuple[Path, str]]:
