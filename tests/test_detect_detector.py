@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asr_cnn.detect import Detector
-from asr_cnn.detect.detector import NON_KEYWORDS, rows_for
+from asr_cnn.detect.detector import DEFAULT_REFRACTORY_S, DEFAULT_SMOOTHING_S, NON_KEYWORDS, rows_for
 from asr_cnn.streaming import scan
 
 SECONDS = 8.0
@@ -46,6 +46,19 @@ def test_smoothing_is_the_moving_average_of_offline_posteriors(spotter, audio):
     scores, _ = run(detector, audio, range(0, audio.shape[-1], 1234))
     assert span > 1
     torch.testing.assert_close(scores, expected, atol=TOLERANCE, rtol=0)
+
+
+def test_smoothing_and_refractory_default_to_what_the_thresholds_were_calibrated_with(spotter):
+    uncalibrated = Detector(spotter)
+    assert uncalibrated.smoother.span == rows_for(DEFAULT_SMOOTHING_S, spotter)
+    assert uncalibrated.picker.refractory_rows == rows_for(DEFAULT_REFRACTORY_S, spotter)
+    calibrated = tiny_spotter()
+    calibrated.extra = {"thresholds": {"yes": 0.7}, "calibration": {"smoothing_s": 0.6, "refractory_s": 2.0}}
+    detector = Detector(calibrated)
+    assert (detector.smoother.span, detector.picker.refractory_rows) == (rows_for(0.6, spotter), rows_for(2.0, spotter))
+    assert rows_for(0.6, spotter) != rows_for(DEFAULT_SMOOTHING_S, spotter)
+    told = Detector(calibrated, smoothing_s=0.2, refractory_s=0.5)  # the caller's spans win
+    assert (told.smoother.span, told.picker.refractory_rows) == (rows_for(0.2, spotter), rows_for(0.5, spotter))
 
 
 @settings(max_examples=25, deadline=None)
@@ -94,7 +107,7 @@ def test_batch_of_streams_starting_at_different_times(spotter):
     """Each stream of a batch gives the events of a single-stream detector on its own audio, in its own time."""
     clips = [bursty_audio(SECONDS, seed=seed) for seed in range(3)]
     starts = [0, 7_777, 20_000]  # samples of the shared clock at which each stream (re)starts
-    total = starts[-1] + clips[-1].shape[-1]
+    total = starts[-1] + clips[-1].shape[-1] + 2_000  # a little past the last clip, so its last window is scored
     bounds = sorted({*range(0, total, 1_000), *starts, total})
     detector = Detector(spotter, batch_size=3, refractory_s=0.3)
     events = [[] for _ in clips]
@@ -107,7 +120,7 @@ def test_batch_of_streams_starting_at_different_times(spotter):
             events[b] += found
     for b, clip in enumerate(clips):
         single = Detector(spotter, refractory_s=0.3).push(clip)
-        got = [e for e in events[b] if e.end_s <= clip.shape[-1] / spotter.sample_rate]
+        got = [e for e in events[b] if e.end_s <= clip.shape[-1] / spotter.sample_rate + 1e-9]  # float times
         assert len(single) > 3
         assert [(e.keyword, e.start_s) for e in got] == [(e.keyword, e.start_s) for e in single]
         assert [e.score for e in got] == pytest.approx([e.score for e in single], abs=TOLERANCE)

@@ -17,8 +17,11 @@ from asr_cnn.streaming import StreamingScanner
 DEFAULT_THRESHOLD = 0.5
 """Smoothed posterior a keyword must reach when neither the caller nor the checkpoint gives one."""
 
-DEFAULT_SMOOTHING_S = 0.1
-"""Moving-average span in seconds: a few hops, enough to ride over one-window spikes."""
+DEFAULT_SMOOTHING_S = 0.25
+"""Moving-average span in seconds, for a model calibrated without one. Training labels a window positive
+from the keyword's end to up to 0.25 s later (``trainer.live.tail_s``), so a keyword holds its score for
+about that long while a false alarm is mostly a one- or two-window spike: averaging over the span the
+model was trained to respond on lowers spikes more than keywords."""
 
 DEFAULT_REFRACTORY_S = 1.0
 """Quiet time after a detection: about one spoken keyword, so a word fires once."""
@@ -60,6 +63,19 @@ def resolve_thresholds(spotter: KeywordSpotter, thresholds: Mapping[str, float] 
     return merged
 
 
+def resolve_timing(spotter: KeywordSpotter, smoothing_s: float | None, refractory_s: float | None
+                   ) -> tuple[float, float]:
+    """Smoothing and refractory spans: the arguments, else those the checkpoint was calibrated with, else defaults.
+
+    Calibrated thresholds hold for the smoothing they were chosen with, so a checkpoint carries it in
+    ``extra["calibration"]`` and a detector uses it unless told otherwise.
+    """
+    calibrated = spotter.extra.get("calibration") or {}
+    smoothing = smoothing_s if smoothing_s is not None else calibrated.get("smoothing_s", DEFAULT_SMOOTHING_S)
+    refractory = refractory_s if refractory_s is not None else calibrated.get("refractory_s", DEFAULT_REFRACTORY_S)
+    return float(smoothing), float(refractory)
+
+
 def as_mask(streams: list[int] | torch.Tensor, batch_size: int) -> torch.Tensor:
     """Boolean mask (B,) from stream indices or a mask (already validated by the scanner)."""
     streams = torch.as_tensor(streams)
@@ -90,8 +106,10 @@ class Detector:
         spotter: The trained model; thresholds default to ``spotter.extra["thresholds"]`` when present.
         thresholds: Per-keyword thresholds that override the checkpoint's.
         threshold: Threshold of keywords that neither ``thresholds`` nor the checkpoint names.
-        smoothing_s: Moving-average span in seconds (rounded up to whole hops, at least one).
-        refractory_s: Seconds after a detection during which the stream stays quiet (at least one hop).
+        smoothing_s: Moving-average span in seconds (rounded up to whole hops, at least one); ``None``: the
+            span the checkpoint's thresholds were calibrated with, else :data:`DEFAULT_SMOOTHING_S`.
+        refractory_s: Seconds after a detection during which the stream stays quiet (at least one hop);
+            ``None``: the checkpoint's calibration, else :data:`DEFAULT_REFRACTORY_S`.
         batch_size: Independent streams B.
         device: Where the model and state live.
         dtype: Compute dtype of the streaming state.
@@ -101,13 +119,14 @@ class Detector:
     """
 
     def __init__(self, spotter: KeywordSpotter, thresholds: Mapping[str, float] | None = None,
-                 threshold: float = DEFAULT_THRESHOLD, smoothing_s: float = DEFAULT_SMOOTHING_S,
-                 refractory_s: float = DEFAULT_REFRACTORY_S, batch_size: int = 1,
+                 threshold: float = DEFAULT_THRESHOLD, smoothing_s: float | None = None,
+                 refractory_s: float | None = None, batch_size: int = 1,
                  device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> None:
         self.scanner = StreamingScanner(spotter, batch_size=batch_size, device=device, dtype=dtype)
         self.spotter, self.labels = self.scanner.spotter, spotter.labels
         self.thresholds = resolve_thresholds(spotter, thresholds, threshold)
         per_class = [self.thresholds.get(label, float("inf")) for label in self.labels]  # inf: never fires
+        smoothing_s, refractory_s = resolve_timing(spotter, smoothing_s, refractory_s)
         self.smoother = MovingAverage(rows_for(smoothing_s, spotter), batch_size, len(self.labels),
                                       self.scanner.device, dtype)
         self.picker = EventPicker(torch.tensor(per_class, device=self.scanner.device),

@@ -34,7 +34,7 @@ from asr_cnn.data.realnegatives import load_split, real_negatives, unsafe_keywor
 from asr_cnn.data.running import read_running
 from asr_cnn.data.speech_commands import SpeechCommands
 from asr_cnn.data.streams import stream_folder
-from asr_cnn.detect.detector import Detector
+from asr_cnn.detect.detector import DEFAULT_REFRACTORY_S, DEFAULT_SMOOTHING_S, Detector
 from asr_cnn.evaluation.calibration import Calibration, calibrate, score_validation
 from asr_cnn.evaluation.scoring import Scored
 from asr_cnn.evaluation.sweep import point_at
@@ -190,7 +190,8 @@ def validation_calibration(cfg: DictConfig, spotter: KeywordSpotter, device: tor
     folder = validation_folder(cfg)
     if folder is None:
         return None
-    detector = Detector(spotter, device=device)
+    # The library's spans, not those of an earlier calibration this spotter may carry (a resumed run's).
+    detector = Detector(spotter, smoothing_s=DEFAULT_SMOOTHING_S, refractory_s=DEFAULT_REFRACTORY_S, device=device)
     scored = cached(detector) if cached is not None else score_validation(detector, [folder])
     return calibrate(scored, cfg.trainer.live.target_fa_per_hour), detector
 
