@@ -14,13 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from torch.utils.data import Dataset
 
 from asr_cnn.audio import load_audio
 from asr_cnn.constants import SAMPLE_RATE
 from asr_cnn.data.augment import WaveAugment
-from asr_cnn.data.cache import seed_of
 from asr_cnn.data.clips import trim_silence
+from asr_cnn.data.epochs import EpochSeeded
 from asr_cnn.data.manifest import Record
 from asr_cnn.data.negatives import WindowSources
 
@@ -38,7 +37,7 @@ def end_aligned_start(keyword_end: int, tail: int, window: int) -> int:
     return keyword_end + tail - window
 
 
-class KeywordsInContext(Dataset):
+class KeywordsInContext(EpochSeeded):
     """Keyword clips spoken inside running speech, cut as end-aligned positives or partial negatives.
 
     Each item places one training keyword (trimmed of silence) after a stretch of running speech and a
@@ -85,11 +84,9 @@ class KeywordsInContext(Dataset):
         self.partial_fraction = partial_fraction
         self.tail = tuple(int(s * SAMPLE_RATE) for s in tail_s)
         self.gap = tuple(int(s * SAMPLE_RATE) for s in gap_s)
-        self.augment, self.seed, self.epoch = augment, seed, 0
+        super().__init__(seed, "in context")
+        self.augment = augment
         self._trimmed: dict[int, torch.Tensor] = {}
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
 
     def __len__(self) -> int:
         return self.count
@@ -100,7 +97,7 @@ class KeywordsInContext(Dataset):
         Shape:
             Output: (clip,) float32 and the label index.
         """
-        generator = torch.Generator().manual_seed(seed_of(self.seed, "in context", self.epoch, index))
+        generator = self.generator(index)
 
         def between(bounds: tuple[int, int]) -> int:
             return int(torch.randint(bounds[0], bounds[1] + 1, (), generator=generator))

@@ -13,10 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-from torch.utils.data import Dataset
 
 from asr_cnn.data.augment import WaveAugment
-from asr_cnn.data.cache import seed_of
+from asr_cnn.data.epochs import EpochSeeded
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ class WindowSources:
         return self.sources[window.source][window.start:window.start + self.window]
 
 
-class NegativeWindows(Dataset):
+class NegativeWindows(EpochSeeded):
     """``count`` random windows per epoch, all of one label (``_unknown_``).
 
     Args:
@@ -81,11 +80,8 @@ class NegativeWindows(Dataset):
 
     def __init__(self, sources: WindowSources, count: int, label: int, augment: WaveAugment | None = None,
                  seed: int = 0) -> None:
-        self.sources, self.count, self.label, self.augment, self.seed = sources, count, label, augment, seed
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+        super().__init__(seed, "negative windows")
+        self.sources, self.count, self.label, self.augment = sources, count, label, augment
 
     def __len__(self) -> int:
         return self.count
@@ -96,14 +92,14 @@ class NegativeWindows(Dataset):
         Shape:
             Output: (window,) float32 and the label index.
         """
-        generator = torch.Generator().manual_seed(seed_of(self.seed, "negative windows", self.epoch, index))
+        generator = self.generator(index)
         wave = self.sources.cut(self.sources.draw(generator))
         if self.augment is not None:
             wave = self.augment(wave, generator)
         return wave.float(), self.label
 
 
-class FixedWindows(Dataset):
+class FixedWindows(EpochSeeded):
     """Given windows of the sources (e.g. mined hard negatives), all of one label, augmented afresh each epoch.
 
     Args:
@@ -116,11 +112,8 @@ class FixedWindows(Dataset):
 
     def __init__(self, sources: WindowSources, windows: Sequence[Window], label: int,
                  augment: WaveAugment | None = None, seed: int = 0) -> None:
-        self.sources, self.windows, self.label = sources, list(windows), label
-        self.augment, self.seed, self.epoch = augment, seed, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+        super().__init__(seed, "fixed windows")
+        self.sources, self.windows, self.label, self.augment = sources, list(windows), label, augment
 
     def __len__(self) -> int:
         return len(self.windows)
@@ -133,6 +126,5 @@ class FixedWindows(Dataset):
         """
         wave = self.sources.cut(self.windows[index])
         if self.augment is not None:
-            generator = torch.Generator().manual_seed(seed_of(self.seed, "fixed windows", self.epoch, index))
-            wave = self.augment(wave, generator)
+            wave = self.augment(wave, self.generator(index))
         return wave.float(), self.label

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import soundfile as sf
 import torch
-from torch.utils.data import Dataset
 
 from asr_cnn.audio import load_audio
 from asr_cnn.constants import CLIP_SAMPLES
@@ -31,6 +30,7 @@ from asr_cnn.data.background import NOISE_DIR
 from asr_cnn.data.cache import seed_of
 from asr_cnn.data.clips import fit
 from asr_cnn.data.config import HELD_OUT_SPLIT, SPLITS, CorpusError
+from asr_cnn.data.epochs import EpochSeeded
 from asr_cnn.data.labels import SILENCE, UNKNOWN
 from asr_cnn.data.manifest import MANIFEST_FILE, SPLIT_LISTS, UNKNOWN_SOURCE, Record, read_manifest
 from asr_cnn.data.plan import NOISE_ENGINE
@@ -38,7 +38,7 @@ from asr_cnn.data.plan import NOISE_ENGINE
 ALL_SPLITS = (*SPLITS, HELD_OUT_SPLIT)
 
 
-class SpeechCommands(Dataset):
+class SpeechCommands(EpochSeeded):
     """Clips of one split as ``(wave, label_index)``.
 
     Args:
@@ -77,7 +77,8 @@ class SpeechCommands(Dataset):
             raise ValueError(f"labels must be unique and contain {SILENCE!r} and {UNKNOWN!r}, got {self.labels}")
         if not self.root.is_dir():
             raise FileNotFoundError(f"{self.root}: no such corpus folder")
-        self.augment, self.seed, self.epoch = augment, seed, 0
+        super().__init__(seed)
+        self.augment = augment
         if (self.root / MANIFEST_FILE).is_file():
             records = [r for r in read_manifest(self.root) if r.split == split]
         else:
@@ -100,10 +101,6 @@ class SpeechCommands(Dataset):
             return self.labels.index(label)
         return self.labels.index(UNKNOWN)
 
-    def set_epoch(self, epoch: int) -> None:
-        """Draw fresh augmentation: item ``i`` of epoch ``e`` is seeded by (seed, e, i)."""
-        self.epoch = epoch
-
     def __len__(self) -> int:
         return len(self.records)
 
@@ -120,8 +117,7 @@ class SpeechCommands(Dataset):
         else:
             wave = torch.nn.functional.pad(fit(load_audio(record.path)), (self.samples - CLIP_SAMPLES, 0))
         if self.augment is not None:
-            generator = torch.Generator().manual_seed(seed_of(self.seed, self.epoch, index))
-            wave = self.augment(wave, generator)
+            wave = self.augment(wave, self.generator(index))
         return wave.float(), self.targets[index]
 
     def _noise_clip(self, record: Record) -> torch.Tensor:
