@@ -97,6 +97,9 @@ def summary_rows(spotter: KeywordSpotter) -> list[tuple[str, nn.Module]]:
                 return
             for child_name, child in module.named_children():
                 visit(f"{name}.{child_name}", child)
+        elif isinstance(module, (nn.ModuleDict, nn.ModuleList)):  # a holder is never called: its children are
+            for child_name, child in module.named_children():
+                visit(f"{name}.{child_name}", child)
         elif any(True for _ in module.parameters()):
             rows.append((name, module))
 

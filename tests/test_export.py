@@ -30,9 +30,9 @@ def tiny_onnx(tmp_path_factory):
         return export(compose_config("export", [f"checkpoint={root / 'tiny.pt'}", f"output={root / 'out' / 'kws.onnx'}"]))
 
 
-def default_spotter() -> KeywordSpotter:
-    """An untrained spotter with the default body of ``conf/train.yaml``."""
-    cfg = compose_config("train", [])
+def default_spotter(*overrides: str) -> KeywordSpotter:
+    """An untrained spotter with the default body of ``conf/train.yaml`` (or as ``overrides`` change it)."""
+    cfg = compose_config("train", list(overrides))
     config = {key: cfg[key] for key in ("frontend", "model", "head", "spotter")}
     return KeywordSpotter.from_config({**config, "labels": ["_silence_", "_unknown_", "yes", "no"]}).eval()
 
@@ -55,6 +55,13 @@ def test_onnxruntime_matches_the_streaming_scanner(tiny_onnx):
 @pytest.mark.slow
 def test_onnxruntime_matches_the_streaming_scanner_for_the_default_body(tmp_path):
     spotter = default_spotter()
+    assert_parity(spotter, export_onnx(spotter, tmp_path / "step.onnx"))
+
+
+@pytest.mark.slow
+def test_onnxruntime_matches_the_streaming_scanner_for_an_ensemble_head(tmp_path):
+    torch.manual_seed(0)
+    spotter = default_spotter("model=speech_embedding", "model.trainable_blocks=0", "head=tdnn_heads", "head.members=2")
     assert_parity(spotter, export_onnx(spotter, tmp_path / "step.onnx"))
 
 

@@ -21,6 +21,10 @@ from asr_cnn.training.mining import mine
 
 LABELS = "+labels=[_silence_,_unknown_,a,b]"
 FROZEN = ("model=speech_embedding_tdnn", "model.trainable_blocks=0")
+LONG_WINDOW = (*FROZEN, "spotter.window_seconds=2.0", "model.channels=[8,8]", "model.offsets=[[-1,0,1],[-3,0,3]]",
+               "model.strides=[1,1]", "head.pool=learned")
+MEMBERS = ("model=speech_embedding", "model.trainable_blocks=0", "head=tdnn_heads", "head.members=2",
+           "head.channels=[8]")
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +62,25 @@ def test_cached_training_step_equals_the_whole_spotter(spotter):
     torch.testing.assert_close(cached, whole, atol=1e-5, rtol=0)
     loss = torch.nn.functional.cross_entropy
     torch.testing.assert_close(loss(cached, label), loss(whole, label), atol=1e-6, rtol=0)
+
+
+def test_cached_members_each_see_the_window_the_whole_spotter_does():
+    torch.manual_seed(0)
+    members = KeywordSpotter.from_config(compose_config("train", ["experiment=pretrained", LABELS, *MEMBERS]))
+    split = frozen_split(members)
+    assert list(dict(split.rest.named_children())) == ["head"]  # the body is all frozen: only the heads train
+    wave = torch.stack([audio(members.window_samples, seed) for seed in range(4)])  # (4, W)
+    members.train()
+    torch.manual_seed(1)
+    whole = TrainingForward(members)(wave)  # (4, K, M)
+    with torch.no_grad():
+        features = split.prefix(wave)
+    torch.manual_seed(1)
+    cached = CachedForward(split.rest).train()(features)
+    assert cached.shape == whole.shape == (4, 4, 2)
+    torch.testing.assert_close(cached, whole, atol=1e-5, rtol=0)
+    members.eval()
+    torch.testing.assert_close(CachedForward(split.rest).eval()(features), members(wave).squeeze(-1), atol=1e-5, rtol=0)
 
 
 def test_a_slice_of_streamed_features_is_the_window_alone(spotter):
@@ -107,15 +130,12 @@ def test_cached_epochs_never_run_the_backbone(tiny_corpus, tmp_path, enabled):
     assert all(torch.equal(p, backbone[name]) for name, p in run.spotter.body.backbone.named_parameters())
 
 
-LONG_WINDOW = ("spotter.window_seconds=2.0", "model.channels=[8,8]", "model.offsets=[[-1,0,1],[-3,0,3]]",
-               "model.strides=[1,1]", "head.pool=learned")
-
-
-@pytest.mark.parametrize("window", [(), LONG_WINDOW], ids=["1s", "2s"])
-def test_a_checkpoint_of_cached_training_loads_and_detects(tiny_corpus, tmp_path, window):
-    result = train(compose_config("train", tiny_overrides(tiny_corpus, tmp_path, *FROZEN, *window)))
+@pytest.mark.parametrize("overrides", [FROZEN, LONG_WINDOW, MEMBERS], ids=["1s", "2s", "members"])
+def test_a_checkpoint_of_cached_training_loads_and_detects(tiny_corpus, tmp_path, overrides):
+    result = train(compose_config("train", tiny_overrides(tiny_corpus, tmp_path, *overrides)))
     loaded = KeywordSpotter.load(result["model"])
-    assert loaded.window_samples > 1.9 * 16000 if window else loaded.window_samples <= 16000
+    long = overrides is LONG_WINDOW
+    assert loaded.window_samples > 1.9 * 16000 if long else loaded.window_samples <= 16000
     assert loaded.extra["thresholds"]
     wave = audio(loaded.window_samples + 9 * loaded.hop_samples, seed=8)
     torch.testing.assert_close(scan(loaded, wave), naive_scan(loaded, wave), atol=1e-4, rtol=0)

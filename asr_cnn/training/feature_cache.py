@@ -34,6 +34,7 @@ from asr_cnn.layers import StreamingSequential
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.modes import evaluating
 from asr_cnn.training.batching import EpochItems, derive_seed
+from asr_cnn.training.forward import head_logits
 from asr_cnn.training.live import MIN_GAP_S, LiveData
 from asr_cnn.training.mining import top_windows
 
@@ -94,12 +95,17 @@ class CachedForward(nn.Module):
         self.rest = rest
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        """Logits of one window per item.
+        """Logits of one window per item; in training mode, per member for an ensemble head.
 
         Shape:
-            features: (B, C, frames), one window of cached frames. Output: (B, K).
+            features: (B, C, frames), one window of cached frames. Output: (B, K), or (B, K, M)
+            (:func:`~asr_cnn.training.forward.head_logits`).
         """
-        return self.rest(features).squeeze(-1)  # (B, K, 1) -> (B, K)
+        *body, head = self.rest.children()
+        for layer in body:
+            features = layer(features)
+        logits = head_logits(head, features) if self.training else head(features)
+        return logits.squeeze(2)  # (B, K, 1[, M]) -> (B, K[, M])
 
 
 @torch.no_grad()

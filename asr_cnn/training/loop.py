@@ -41,7 +41,7 @@ from asr_cnn.training.cached_validation import CachedValidation, build_cached_va
 from asr_cnn.training.checks import check_trainer
 from asr_cnn.training.checkpointing import RESUME_NAME, atomic_save, load_resume, save_resume
 from asr_cnn.training.feature_cache import CachedForward, FeatureCache, build_feature_cache
-from asr_cnn.training.forward import TrainingForward
+from asr_cnn.training.forward import TrainingForward, combined
 from asr_cnn.training.live import (LiveData, better, build_live_data, check_live, mining_epochs,
                                    real_negatives_check, validation_calibration, validation_folder)
 from asr_cnn.training.outputs import METRICS_NAME, MODEL_NAME, SUMMARY_NAME, write_run_outputs
@@ -325,7 +325,7 @@ def train_epoch(run: Run, progress: dict, epoch: int) -> dict:
         progress["step"] += 1
         progress["batch_in_epoch"] += 1
         progress["loss_sum"] += loss_value * batch
-        progress["correct"] += int((logits.argmax(-1) == label).sum())
+        progress["correct"] += int((combined(logits).argmax(-1) == label).sum())
         progress["seen"] += batch
         seen_since += batch * ctx.world_size
         if run.writer is not None:
@@ -357,7 +357,7 @@ def train_step(run: Run, wave: torch.Tensor, label: torch.Tensor, step: int) -> 
         ``(logits, loss)`` on the training device.
 
     Shape:
-        wave: (B, S), or (B, C, frames) cached. label: (B,). logits: (B, K). loss: ().
+        wave: (B, S), or (B, C, frames) cached. label: (B,). logits: (B, K), or (B, K, M) per member. loss: ().
     """
     trainer, ctx = run.cfg.trainer, run.ctx
     if run.cache is None:
@@ -366,8 +366,9 @@ def train_step(run: Run, wave: torch.Tensor, label: torch.Tensor, step: int) -> 
     wave = wave.to(ctx.device, non_blocking=True)
     label = label.to(ctx.device, non_blocking=True)
     with torch.autocast(device_type=ctx.device.type, dtype=torch.float16, enabled=run.scaler.is_enabled()):
-        logits = run.forward(wave)  # (B, K)
-        loss = run.loss_fn(logits.float(), label)
+        logits = run.forward(wave)  # (B, K), or (B, K, M) for an ensemble's members
+        # Each member against the label: the loss averages over (B, M) positions.
+        loss = run.loss_fn(logits.float(), label if logits.dim() == 2 else label[:, None].expand(-1, logits.shape[-1]))
     run.optimizer.zero_grad(set_to_none=True)
     run.scaler.scale(loss).backward()
     if trainer.grad_clip:
