@@ -23,7 +23,7 @@ LABELS = "+labels=[_silence_,_unknown_,a,b]"
 FROZEN = ("model=speech_embedding_tdnn", "model.trainable_blocks=0")
 LONG_WINDOW = (*FROZEN, "spotter.window_seconds=2.0", "model.channels=[8,8]", "model.offsets=[[-1,0,1],[-3,0,3]]",
                "model.strides=[1,1]", "head.pool=learned")
-MEMBERS = ("model=speech_embedding", "model.trainable_blocks=0", "head=tdnn_heads", "head.members=2", "trainer.bagging=true",
+MEMBERS = ("model=speech_embedding", "model.trainable_blocks=0", "head=tdnn_heads", "head.members=2",
            "head.channels=[8]")
 
 

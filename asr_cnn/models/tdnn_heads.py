@@ -13,10 +13,10 @@ from asr_cnn.models.tdnn import TDNNBody
 class TDNNHeads(Ensemble):
     """``members`` independent stacks of a :class:`TDNNBody` and a :class:`WindowHead`, as one head.
 
-    Over a frozen pretrained body (``experiment=wakewords``) the members cost little next to the body,
-    which runs once for all of them; each starts from its own random weights and learns from its own
-    loss, so their mistakes differ and the average outvotes them. Each member is ``speech_embedding_tdnn``'s
-    TDNN and head.
+    Each member is ``speech_embedding_tdnn``'s TDNN and head. Over a frozen pretrained body the members
+    cost little next to the body, which runs once for all of them. :func:`asr_cnn.training.ensemble.ensemble_of`
+    builds one from models trained on their own (their mistakes differ most); trained as one head, each
+    member starts from its own random weights and learns from its own loss.
 
     Args:
         in_channels: C, channels of the body's maps.

@@ -18,7 +18,7 @@ NUMBERS = {"label_smoothing": (0.0, 1.0)}
 """Number keys and their closed range."""
 
 OPTIONAL_NUMBERS = {"grad_clip": (0.0, float("inf"))}
-FLAGS = ("resume", "progress_bar", "bagging")
+FLAGS = ("resume", "progress_bar")
 
 
 def is_integer(value: Any) -> bool:

@@ -44,7 +44,6 @@ from asr_cnn.training.feature_cache import CachedForward, FeatureCache, build_fe
 from asr_cnn.training.forward import TrainingForward, combined
 from asr_cnn.training.live import (LiveData, better, build_live_data, check_live, mining_epochs,
                                    real_negatives_check, validation_calibration, validation_folder)
-from asr_cnn.training.members import bagging_counts, member_loss
 from asr_cnn.training.outputs import METRICS_NAME, MODEL_NAME, SUMMARY_NAME, write_run_outputs
 
 log = logging.getLogger(__name__)
@@ -53,8 +52,6 @@ TENSORBOARD_DIR = "tensorboard"
 BEST_NAME = "best.pt"
 """Weights of the best epoch on the validation streams so far (``trainer.live.select_every``)."""
 MIXED_PRECISION = "16-mixed"
-BAGGING_STREAM = 1
-"""Last key of the seed of a step's bagging draws, which sets them apart from its crops'."""
 
 
 def configure_cpu(threads: int | None, workers: int, ctx: distributed.DistContext) -> None:
@@ -370,12 +367,8 @@ def train_step(run: Run, wave: torch.Tensor, label: torch.Tensor, step: int) -> 
     label = label.to(ctx.device, non_blocking=True)
     with torch.autocast(device_type=ctx.device.type, dtype=torch.float16, enabled=run.scaler.is_enabled()):
         logits = run.forward(wave)  # (B, K), or (B, K, M) for an ensemble's members
-        if logits.dim() == 2:
-            loss = run.loss_fn(logits.float(), label)
-        else:
-            counts = bagging_counts(*label.shape, logits.shape[-1], torch.Generator().manual_seed(
-                derive_seed(trainer.seed, ctx.rank, step, BAGGING_STREAM))) if trainer.bagging else None
-            loss = member_loss(run.loss_fn, logits.float(), label, counts)
+        # Each member against the label: the loss averages over (B, M) positions.
+        loss = run.loss_fn(logits.float(), label if logits.dim() == 2 else label[:, None].expand(-1, logits.shape[-1]))
     run.optimizer.zero_grad(set_to_none=True)
     run.scaler.scale(loss).backward()
     if trainer.grad_clip:

@@ -1,0 +1,94 @@
+"""One spotter from several trained on their own: a shared frozen backbone, their heads averaged, calibrated anew.
+
+Models trained with different seeds (each its own augmented copies, mining, batches and start) make
+different mistakes on real voices, and the average of their posteriors makes fewer. When they share a
+frozen pretrained backbone (``experiment=pretrained`` and ``wakewords``), the ensemble runs that backbone
+once: it costs about what one of them costs (:class:`~asr_cnn.models.tdnn_heads.TDNNHeads`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from omegaconf import DictConfig
+
+from asr_cnn.evaluation.calibration import write_calibration
+from asr_cnn.models.speech_embedding_tdnn import SpeechEmbeddingTDNN
+from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.models.tdnn_heads import TDNNHeads
+from asr_cnn.training.distributed import resolve_device
+from asr_cnn.training.live import validation_calibration
+from asr_cnn.training.outputs import MODEL_NAME
+
+log = logging.getLogger(__name__)
+
+SHARED_KEYS = ("frontend", "model", "head", "spotter", "labels")
+"""Config entries the members must agree on: same architecture, same classes."""
+
+
+def ensemble_of(members: Sequence[KeywordSpotter]) -> KeywordSpotter:
+    """A spotter whose head is every member's TDNN and window head, over the members' shared backbone.
+
+    Args:
+        members: Spotters of ``speech_embedding_tdnn`` with a frozen backbone, one architecture and one
+            set of labels.
+
+    Raises:
+        ValueError: No member, a member of another body or a fine-tuned backbone, members that differ in
+            architecture or labels, or backbone weights that differ.
+    """
+    if not members:
+        raise ValueError("an ensemble needs at least one member")
+    first = members[0]
+    for index, member in enumerate(members):
+        if not isinstance(member.body, SpeechEmbeddingTDNN) or member.body.frozen_children() != 1:
+            raise ValueError(f"member {index}: only speech_embedding_tdnn models with a frozen backbone "
+                             f"(model.trainable_blocks=0) share their backbone; got {type(member.body).__name__}")
+        differ = [key for key in SHARED_KEYS if member.config.get(key) != first.config.get(key)]
+        if differ:
+            raise ValueError(f"member {index} differs from member 0 in {differ}: members must share architecture and labels")
+        same = all(torch.equal(a, b) for a, b in zip(member.body.backbone.state_dict().values(),
+                                                     first.body.backbone.state_dict().values()))
+        if not same:
+            raise ValueError(f"member {index}: its backbone weights differ from member 0's")
+    config: dict[str, Any] = {key: first.config[key] for key in ("frontend", "spotter", "labels")}
+    model, head = first.config["model"], first.config["head"]
+    config["model"] = {"_target_": "asr_cnn.models.speech_embedding.SpeechEmbedding", "trainable_blocks": 0}
+    config["head"] = {"_target_": "asr_cnn.models.tdnn_heads.TDNNHeads", "members": len(members),
+                      **{key: model[key] for key in ("channels", "offsets", "strides")},
+                      **{key: head[key] for key in ("pool", "hidden", "dropout")}}
+    ensemble = KeywordSpotter.from_config(config)
+    ensemble.body.load_state_dict(first.body.backbone.state_dict())
+    for stack, member in zip(ensemble.head.members.values(), members):
+        stack.tdnn.load_state_dict(member.body.tdnn.state_dict())
+        stack.head.load_state_dict(member.head.state_dict())
+    return ensemble.eval()
+
+
+def combine(cfg: DictConfig) -> dict[str, Any]:
+    """Load ``cfg.members``, build their ensemble, calibrate it on the corpus's validation streams as training
+    calibrates a model (``cfg.trainer.live.target_fa_per_hour``), and save it as ``<run_dir>/model.pt``.
+
+    Raises:
+        FileNotFoundError, ValueError: A member is not a readable checkpoint (:meth:`KeywordSpotter.load`),
+            or the members do not combine (:func:`ensemble_of`), or the corpus has no validation streams.
+    """
+    device = resolve_device(cfg.trainer.device)
+    paths = [Path(path) for path in cfg.members]
+    ensemble = ensemble_of([KeywordSpotter.load(path) for path in paths]).to(device)
+    calibrated = validation_calibration(cfg, ensemble, device)
+    if calibrated is None:
+        raise ValueError(f"{cfg.data.root}: no validation streams to calibrate the ensemble on; build the corpus "
+                         "it was trained on (recipes/make_data.py with the same data settings)")
+    write_calibration(ensemble.extra, *calibrated)
+    ensemble.extra["members"] = [str(path) for path in paths]
+    output = Path(cfg.run_dir) / MODEL_NAME
+    output.parent.mkdir(parents=True, exist_ok=True)
+    ensemble.save(output)
+    log.info("ensemble of %d: thresholds %s, validation recall %.3f at %.2f false alarms per hour -> %s",
+             len(paths), ensemble.extra["thresholds"], calibrated[0].recall, calibrated[0].point.fa_per_hour or 0.0, output)
+    return {"model": str(output), "thresholds": ensemble.extra["thresholds"], "calibration": ensemble.extra["calibration"]}

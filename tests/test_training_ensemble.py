@@ -1,0 +1,69 @@
+"""Models trained on their own, combined: one backbone, their heads' posteriors averaged, calibrated anew."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import tiny_overrides
+from streaming_helpers import randomize_batchnorm
+
+from asr_cnn import KeywordSpotter
+from asr_cnn.config import compose_config
+from asr_cnn.data.labels import make_labels
+from asr_cnn.models.tdnn_heads import TDNNHeads
+from asr_cnn.streaming import naive_scan, scan
+from asr_cnn.training.ensemble import combine, ensemble_of
+
+
+def member(seed: int, *overrides: str, labels: list[str] = ("_silence_", "_unknown_", "a", "b")) -> KeywordSpotter:
+    """An untrained ``experiment=pretrained`` spotter whose TDNN and head start from ``seed``."""
+    torch.manual_seed(seed)
+    cfg = compose_config("train", ["experiment=pretrained", f"+labels=[{','.join(labels)}]", *overrides])
+    spotter = KeywordSpotter.from_config(cfg)
+    randomize_batchnorm(spotter.body.tdnn, seed)
+    return spotter.eval()
+
+
+def test_the_ensemble_averages_its_members_posteriors_and_streams_exactly():
+    members = [member(seed) for seed in range(3)]
+    ensemble = ensemble_of(members)
+    assert isinstance(ensemble.head, TDNNHeads) and len(ensemble.head.members) == 3
+    assert (ensemble.window_samples, ensemble.hop_samples) == (members[0].window_samples, members[0].hop_samples)
+    wave = 0.1 * torch.randn(2, members[0].window_samples + 6 * members[0].hop_samples,
+                             generator=torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        mean = torch.stack([m(wave).softmax(1) for m in members]).mean(0)  # (B, K, N)
+        torch.testing.assert_close(ensemble(wave).softmax(1), mean, atol=1e-5, rtol=0)
+    torch.testing.assert_close(scan(ensemble, wave[0]), naive_scan(ensemble, wave[0]), atol=1e-4, rtol=0)
+
+
+def test_members_that_do_not_share_a_backbone_are_refused():
+    with pytest.raises(ValueError, match="at least one member"):
+        ensemble_of([])
+    with pytest.raises(ValueError, match="member 1: only speech_embedding_tdnn models with a frozen backbone"):
+        ensemble_of([member(0), member(1, "model.trainable_blocks=1")])
+    with pytest.raises(ValueError, match=r"member 1 differs from member 0 in \['labels'\]"):
+        ensemble_of([member(0), member(1, labels=["_silence_", "_unknown_", "a", "c"])])
+    other = member(1)
+    with torch.no_grad():
+        next(other.body.backbone.parameters()).add_(1.0)
+    with pytest.raises(ValueError, match="member 1: its backbone weights differ"):
+        ensemble_of([member(0), other])
+
+
+def test_combine_calibrates_and_saves_an_ordinary_checkpoint(tiny_corpus, tmp_path):
+    keywords = list(compose_config("train", tiny_overrides(tiny_corpus, tmp_path)).data.keywords)
+    paths = []
+    for seed in range(2):
+        paths.append(tmp_path / f"member{seed}.pt")
+        member(seed, labels=make_labels(keywords)).save(paths[-1])
+    cfg = compose_config("combine", [*tiny_overrides(tiny_corpus, tmp_path / "ensemble"),
+                                     f"members=[{','.join(map(str, paths))}]"])
+    result = combine(cfg)
+    loaded = KeywordSpotter.load(result["model"])
+    assert isinstance(loaded.head, TDNNHeads) and len(loaded.head.members) == 2
+    assert set(loaded.extra["thresholds"]) == set(keywords)
+    assert loaded.extra["calibration"]["target_fa_per_hour"] == cfg.trainer.live.target_fa_per_hour
+    assert loaded.extra["members"] == [str(p) for p in paths]
+    with pytest.raises(FileNotFoundError, match="nothing.pt: no such checkpoint"):
+        combine(compose_config("combine", [*tiny_overrides(tiny_corpus, tmp_path / "x"), f"members=[{tmp_path / 'nothing.pt'}]"]))
