@@ -90,14 +90,10 @@ def summary_rows(spotter: KeywordSpotter) -> list[tuple[str, nn.Module]]:
     rows: list[tuple[str, nn.Module]] = []
 
     def visit(name: str, module: nn.Module) -> None:
-        if isinstance(module, StreamingLayer):
-            nested = any(isinstance(m, StreamingLayer) for m in module.modules() if m is not module)
-            if not nested:
-                rows.append((name, module))
-                return
-            for child_name, child in module.named_children():
-                visit(f"{name}.{child_name}", child)
-        elif isinstance(module, (nn.ModuleDict, nn.ModuleList)):  # a holder is never called: its children are
+        leaf = not any(isinstance(m, StreamingLayer) for m in module.modules() if m is not module)
+        if isinstance(module, StreamingLayer) and leaf:
+            rows.append((name, module))
+        elif isinstance(module, (StreamingLayer, nn.ModuleDict, nn.ModuleList)):  # a holder is never called itself
             for child_name, child in module.named_children():
                 visit(f"{name}.{child_name}", child)
         elif any(True for _ in module.parameters()):

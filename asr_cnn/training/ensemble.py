@@ -17,6 +17,7 @@ import torch
 from omegaconf import DictConfig
 
 from asr_cnn.evaluation.calibration import write_calibration
+from asr_cnn.models.speech_embedding import SpeechEmbedding
 from asr_cnn.models.speech_embedding_tdnn import SpeechEmbeddingTDNN
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.models.tdnn_heads import TDNNHeads
@@ -28,6 +29,11 @@ log = logging.getLogger(__name__)
 
 SHARED_KEYS = ("frontend", "model", "head", "spotter", "labels")
 """Config entries the members must agree on: same architecture, same classes."""
+
+
+def target(cls: type) -> str:
+    """The ``_target_`` that builds ``cls``."""
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def ensemble_of(members: Sequence[KeywordSpotter]) -> KeywordSpotter:
@@ -57,8 +63,8 @@ def ensemble_of(members: Sequence[KeywordSpotter]) -> KeywordSpotter:
             raise ValueError(f"member {index}: its backbone weights differ from member 0's")
     config: dict[str, Any] = {key: first.config[key] for key in ("frontend", "spotter", "labels")}
     model, head = first.config["model"], first.config["head"]
-    config["model"] = {"_target_": "asr_cnn.models.speech_embedding.SpeechEmbedding", "trainable_blocks": 0}
-    config["head"] = {"_target_": "asr_cnn.models.tdnn_heads.TDNNHeads", "members": len(members),
+    config["model"] = {"_target_": target(SpeechEmbedding), "trainable_blocks": 0}
+    config["head"] = {"_target_": target(TDNNHeads), "members": len(members),
                       **{key: model[key] for key in ("channels", "offsets", "strides")},
                       **{key: head[key] for key in ("pool", "hidden", "dropout")}}
     ensemble = KeywordSpotter.from_config(config)

@@ -34,7 +34,7 @@ from asr_cnn.layers import StreamingSequential
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.modes import evaluating
 from asr_cnn.training.batching import EpochItems, derive_seed
-from asr_cnn.training.forward import head_logits
+from asr_cnn.training.forward import window_logits
 from asr_cnn.training.live import MIN_GAP_S, LiveData
 from asr_cnn.training.mining import top_windows
 
@@ -99,13 +99,12 @@ class CachedForward(nn.Module):
 
         Shape:
             features: (B, C, frames), one window of cached frames. Output: (B, K), or (B, K, M)
-            (:func:`~asr_cnn.training.forward.head_logits`).
+            (:func:`~asr_cnn.training.forward.window_logits`).
         """
         *body, head = self.rest.children()
         for layer in body:
             features = layer(features)
-        logits = head_logits(head, features) if self.training else head(features)
-        return logits.squeeze(2)  # (B, K, 1[, M]) -> (B, K[, M])
+        return window_logits(head, features, per_member=self.training)
 
 
 @torch.no_grad()

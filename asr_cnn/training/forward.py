@@ -13,19 +13,21 @@ from asr_cnn.layers.ensemble import combine_members
 from asr_cnn.models.spotter import KeywordSpotter
 
 
-def head_logits(head: nn.Module, maps: torch.Tensor) -> torch.Tensor:
-    """What the loss reads from the head: every member's logits for an ensemble, so each member learns from
-    its own loss (a loss on the average would let members lean on each other); else the head's logits.
+def window_logits(head: nn.Module, maps: torch.Tensor, per_member: bool) -> torch.Tensor:
+    """The head's logits for one window per item; with ``per_member``, every member's for an ensemble head,
+    so that in training each member learns from its own loss (a loss on the average would let members lean
+    on each other).
 
     Shape:
-        maps: (B, C, T). Output: (B, K, N), or (B, K, N, M) for M members.
+        maps: (B, C, T) holding one window. Output: (B, K), or (B, K, M) for M members.
     """
     member_logits = getattr(head, "member_logits", None)
-    return head(maps) if member_logits is None else member_logits(maps)
+    logits = member_logits(maps) if per_member and member_logits is not None else head(maps)
+    return logits.squeeze(2)  # (B, K, 1[, M]) -> (B, K[, M])
 
 
 def combined(logits: torch.Tensor) -> torch.Tensor:
-    """The spotter's own logits from :func:`head_logits`' output, for accuracy.
+    """The spotter's own logits from :func:`window_logits`' output, for accuracy.
 
     Shape:
         logits: (B, K) or (B, K, M). Output: (B, K).
@@ -53,12 +55,10 @@ class TrainingForward(nn.Module):
         """Logits of one window per clip; in training mode, per member for an ensemble head.
 
         Shape:
-            wave: (B, window_samples). Output: (B, K), or (B, K, M) (:func:`head_logits`).
+            wave: (B, window_samples). Output: (B, K), or (B, K, M) (:func:`window_logits`).
         """
         with torch.autocast(device_type=wave.device.type, enabled=False):
             features = self.spotter.features(wave.float())  # (B, F, T)
         if self.training and self.spec_augment is not None:
             features = self.spec_augment(features)
-        maps = self.spotter.body(features)  # (B, C, T')
-        logits = head_logits(self.spotter.head, maps) if self.training else self.spotter.head(maps)
-        return logits.squeeze(2)  # (B, K, 1[, M]) -> (B, K[, M])
+        return window_logits(self.spotter.head, self.spotter.body(features), per_member=self.training)
