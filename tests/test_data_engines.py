@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import shutil
 
-import librosa
-import numpy as np
 import pytest
 import torch
 
 from asr_cnn.constants import SAMPLE_RATE
-from asr_cnn.data.clips import trim_silence
 from asr_cnn.data.engines import ENGINES, EngineError, EngineUnavailable, Unpronounceable, engine_class, make_engine
 from asr_cnn.data.engines.espeak import EspeakEngine
 from asr_cnn.data.engines.flite import FliteEngine
 from asr_cnn.data.engines.hibari import HibariEngine
 from asr_cnn.data.engines.kokoro import KokoroEngine, blend_name
 from asr_cnn.data.engines.piper import PiperEngine
+from voice_helpers import dominant_pitch_hz
 
 SLOW = pytest.mark.slow  # Kokoro: ~2 s to load, ~0.5 s a word
 NEURAL = ["piper", "hibari", pytest.param("kokoro", marks=SLOW)]
@@ -47,12 +45,6 @@ def kokoro():
 def engine(request, name):
     """The module's engine called ``name`` (the test's parameter)."""
     return request.getfixturevalue(name)
-
-
-def dominant_pitch_hz(wave: torch.Tensor) -> float:
-    """Median fundamental frequency (YIN) over the speech."""
-    speech = trim_silence(wave).numpy()
-    return float(np.median(librosa.yin(speech, fmin=60, fmax=500, sr=SAMPLE_RATE, frame_length=1024)))
 
 
 def assert_speech(wave: torch.Tensor, low_s: float = 0.15, high_s: float = 1.5) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from asr_cnn.data.engines import EngineError, EngineUnavailable, kokoro_js
 from asr_cnn.data.engines.kokoro import MALE, KokoroEngine, _packs, _wheel_packs, blend_name
-from tests.test_data_engines import dominant_pitch_hz
+from voice_helpers import dominant_pitch_hz
 
 FETCHED = pytest.mark.skipif(kokoro_js.missing() is not None, reason=f"kokoro-js: {kokoro_js.missing()}")
 ENGLISH_SPEAKERS = 28  # kokoro-js 1.2.1: 11 + 9 American, 4 + 4 British

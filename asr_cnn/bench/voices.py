@@ -30,8 +30,8 @@ WORDS = ("hello", "yes", "no", "up", "down", "left", "right", "on", "off", "stop
 
 VOICES = {"espeak": ["en-us+m3", "en-us+f2", "en+klatt", "en-gb-scotland+Andy"], "piper": ["joe"],
           "flite": ["slt", "rms", "awb", "kal16"], "hibari": ["heart"],
-          "kokoro": ["jf_alpha", "jm_kumo", blend_name(0), blend_name(1)]}
-"""Voices measured per engine (kokoro: two packs and two generated blends)."""
+          "kokoro": ["jf_alpha", "jm_kumo", blend_name(0), blend_name(1), "am_adam", "bf_emma"]}
+"""Voices measured per engine (kokoro: two of the wheel's packs, two blends of them, two of kokoro-js's)."""
 
 OPTIONS = {"espeak": {"variants": []}, "kokoro": {"blends": 0}}
 
