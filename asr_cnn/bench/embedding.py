@@ -33,6 +33,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from asr_cnn import KeywordSpotter
+from asr_cnn.bench.scan import best_of
 from asr_cnn.config import CONF_DIR, compose_config
 from asr_cnn.detect.export import CHUNK, STATE_IN, export_onnx
 from asr_cnn.frontend import SpeechEmbeddingMel
@@ -107,19 +108,6 @@ def peers_openwakeword(mel: ort.InferenceSession, embed: ort.InferenceSession, a
     return np.stack(rows)
 
 
-def cpu_best_of(repeats: int, fn: Callable[[], object]) -> float:
-    """Least CPU time (this process, all threads) of ``repeats`` runs, in seconds.
-
-    CPU time rather than wall time: on a shared machine, waiting for a core is not this code's cost.
-    """
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return min(times)
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m asr_cnn.bench embedding", description=__doc__)
     parser.add_argument("--seconds", type=float, default=30.0, help="audio length")
@@ -152,5 +140,5 @@ def main(argv: list[str]) -> int:
         }
         print(f"{'':40s} CPU ms per 80 ms")
         for name, run in ways.items():
-            print(f"{name:40s} {cpu_best_of(args.repeats, run) * 1e3 / n_hops:8.3f}")
+            print(f"{name:40s} {best_of(args.repeats, run, time.process_time) * 1e3 / n_hops:8.3f}")
     return 0

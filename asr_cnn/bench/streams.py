@@ -18,7 +18,7 @@ import time
 import torch
 
 from asr_cnn import KeywordSpotter
-from asr_cnn.bench.scan import load_spotter
+from asr_cnn.bench.scan import add_spotter_arguments, load_spotter
 from asr_cnn.detect import Detector
 
 CHUNK_MS = 80
@@ -120,10 +120,7 @@ def rss_mib() -> float:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m asr_cnn.bench streams", description=__doc__)
-    parser.add_argument("--checkpoint", help="a trained model.pt (default: an untrained --model)")
-    parser.add_argument("--experiment", default="mfcc_tdnn", help="conf/experiment/<name> when no checkpoint is "
-                        "given (the default experiment's frozen backbone: --experiment default)")
-    parser.add_argument("--model", help="conf/model/<name> instead of the experiment's")
+    add_spotter_arguments(parser, "mfcc_tdnn", "the default experiment's frozen backbone: --experiment default")
     parser.add_argument("--devices", nargs="*", default=None,
                         help="default: cpu, and cuda when present; none (bare --devices) with --soak-minutes")
     parser.add_argument("--seconds", type=float, default=None, help="audio per stream per measurement")
