@@ -1,5 +1,6 @@
 """A frozen backbone's top trained on cached features: equal to the whole spotter, streamed slices exact,
-the backbone not rerun while training, and the checkpoint an ordinary one."""
+the backbone not rerun while training, and the checkpoint an ordinary one; the same for a backbone
+fine-tuned only at the top, cut inside it."""
 
 from __future__ import annotations
 
@@ -27,10 +28,12 @@ MEMBERS = ("model=speech_embedding", "model.trainable_blocks=0", "head=tdnn_head
            "head.channels=[8]")
 
 
-@pytest.fixture(scope="module")
-def spotter() -> KeywordSpotter:
+@pytest.fixture(scope="module", params=[0, 2], ids=["frozen", "top2"])
+def spotter(request) -> KeywordSpotter:
+    """The pretrained experiment's spotter, its backbone frozen whole or fine-tuned in its top two stages."""
     torch.manual_seed(0)
-    return KeywordSpotter.from_config(compose_config("train", ["experiment=pretrained", LABELS]))
+    return KeywordSpotter.from_config(compose_config("train", ["experiment=pretrained", LABELS,
+                                                               f"model.trainable_blocks={request.param}"]))
 
 
 def audio(samples: int, seed: int) -> torch.Tensor:
@@ -40,10 +43,20 @@ def audio(samples: int, seed: int) -> torch.Tensor:
     return wave
 
 
-def test_only_a_frozen_backbone_splits():
-    fine_tuned = compose_config("train", ["experiment=pretrained", LABELS, "model.trainable_blocks=1"])
-    assert frozen_split(KeywordSpotter.from_config(fine_tuned)) is None
-    assert frozen_split(KeywordSpotter.from_config(compose_config("train", ["experiment=tiny", LABELS]))) is None
+def test_the_cut_falls_where_the_frozen_stages_end():
+    def split(*overrides: str):
+        return frozen_split(KeywordSpotter.from_config(compose_config("train", [*overrides, LABELS])))
+
+    assert split("experiment=tiny") is None
+    assert split("experiment=pretrained", "model.trainable_blocks=6") is None  # nothing pretrained is frozen
+    whole = split("experiment=pretrained")
+    assert list(dict(whole.rest.named_children())) == ["tdnn", "head"]
+    top2 = split("experiment=pretrained", "model.trainable_blocks=2")
+    assert list(dict(top2.prefix.backbone.named_children())) == ["to_image", "block1", "block2", "block3", "block4"]
+    assert list(dict(top2.rest.backbone.named_children())) == ["block5", "embed", "flatten"]
+    assert all(not p.requires_grad for p in top2.prefix.parameters())
+    assert all(p.requires_grad for p in top2.rest.backbone.parameters())
+    assert top2.hop_samples == whole.hop_samples // 2  # block4's maps come every 40 ms, embeddings every 80 ms
 
 
 def test_cached_training_step_equals_the_whole_spotter(spotter):
@@ -54,8 +67,8 @@ def test_cached_training_step_equals_the_whole_spotter(spotter):
     torch.manual_seed(1)
     whole = TrainingForward(spotter)(wave)
     with torch.no_grad():
-        features = split.prefix(wave)  # (4, 96, frames): what the cache stores
-    assert features.shape == (4, 96, split.frames)
+        features = split.prefix(wave)  # (4, 96, [F,] frames): what the cache stores
+    assert features.shape[-1] == split.frames
     torch.manual_seed(1)
     cached = CachedForward(split.rest)(features)
     spotter.eval()
@@ -87,25 +100,26 @@ def test_a_slice_of_streamed_features_is_the_window_alone(spotter):
     split = frozen_split(spotter).prefix.eval()
     hop, window = frozen_split(spotter).hop_samples, spotter.window_samples
     long = audio(12 * 16000, seed=5)  # more than one streaming chunk
-    sequence = stream_features(split, long, "cpu")  # (96, J)
+    sequence = stream_features(split, long, "cpu")  # (96, [F,] J)
     assert sequence.shape[-1] == 1 + (long.shape[0] - 1 - split.context) // hop
     for frame in (0, 41, sequence.shape[-1] - frozen_split(spotter).frames):
         with torch.no_grad():
-            alone = split(long[None, frame * hop: frame * hop + window])[0]  # (96, frames)
-        torch.testing.assert_close(sequence[:, frame:frame + alone.shape[-1]], alone, atol=1e-4, rtol=0)
+            alone = split(long[None, frame * hop: frame * hop + window])[0]  # (96, [F,] frames)
+        torch.testing.assert_close(sequence[..., frame:frame + alone.shape[-1]], alone, atol=1e-4, rtol=0)
 
 
 def test_mining_cached_features_finds_the_windows_mining_audio_does(spotter):
     spotter.eval()
     split = frozen_split(spotter)
     sources = WindowSources([audio(5 * 16000, seed=6), audio(4 * 16000, seed=7)], spotter.window_samples)
-    cache = FeatureCache(split, torch.zeros(1, 0, 96, 3), torch.zeros(1, 0), [stream_features(split.prefix, s, "cpu")
-                                                                            for s in sources.sources], 0, 1, 0)
+    sequences = [stream_features(split.prefix, s, "cpu") for s in sources.sources]  # each (96, [F,] J)
+    cache = FeatureCache(split, torch.zeros(1, 0, *sequences[0].shape[:-1], split.frames), torch.zeros(1, 0),
+                         sequences, 0, 1, 0)
     live = LiveData(clips=None, parts=[], sources=sources, unknown=1, augment=None, seed=0)
     found = cache.mine(spotter, live, 3)
     assert found == mine(spotter, sources, 3, min_gap=6)
     assert live.mined == found
-    assert cache.dataset(found)[0][0].shape == (96, split.frames)
+    assert cache.dataset(found)[0][0].shape == (*sequences[0].shape[:-1], split.frames)
 
 
 @pytest.mark.parametrize("enabled", [True, False])
@@ -128,6 +142,25 @@ def test_cached_epochs_never_run_the_backbone(tiny_corpus, tmp_path, enabled):
     assert (run.cache is not None) == enabled
     assert not torch.equal(run.spotter.body.tdnn.layer1.tdnn.conv.weight, top)
     assert all(torch.equal(p, backbone[name]) for name, p in run.spotter.body.backbone.named_parameters())
+
+
+def test_a_top_fine_tuned_on_cached_maps_trains_only_the_top(tiny_corpus, tmp_path):
+    cfg = compose_config("train", tiny_overrides(tiny_corpus, tmp_path, "model=speech_embedding_tdnn",
+                                                 "model.trainable_blocks=2"))
+    ctx = distributed.setup("cpu")
+    try:
+        run = build_run(cfg, ctx)
+        backbone = run.spotter.body.backbone
+        calls = []
+        backbone.block4.register_forward_hook(lambda *_: calls.append(1))
+        before = {name: p.clone() for name, p in backbone.named_parameters()}
+        run.loader.batch_sampler.set_epoch(0)
+        progress = train_epoch(run, new_epoch(0, 0), 0)
+    finally:
+        distributed.cleanup(ctx)
+    assert progress["step"] > 0 and not calls  # the frozen blocks ran once, into the cache, never per step
+    changed = {name.split(".")[0] for name, p in backbone.named_parameters() if not torch.equal(p, before[name])}
+    assert changed == {"block5", "embed"}
 
 
 @pytest.mark.parametrize("overrides", [FROZEN, LONG_WINDOW, MEMBERS], ids=["1s", "2s", "members"])

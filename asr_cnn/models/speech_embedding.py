@@ -91,7 +91,10 @@ class SpeechEmbedding(StreamingSequential):
 
     def frozen_children(self) -> int:
         """How many leading children compute a fixed function of their input (what a feature cache may store):
-        the first ``6 - trainable_blocks`` stages after ``to_image``, and ``flatten`` too when all are frozen."""
+        ``to_image`` and the first ``6 - trainable_blocks`` stages, ``flatten`` too when all are frozen, and
+        none when all train (then caching would only skip SpecAugment)."""
+        if self.trainable_blocks == STAGES:
+            return 0
         return len(list(self.children())) if self.trainable_blocks == 0 else 1 + STAGES - self.trainable_blocks
 
     def backbone_convolutions(self) -> list[TimeFreqConv2d]:

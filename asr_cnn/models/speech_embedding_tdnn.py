@@ -35,6 +35,7 @@ class SpeechEmbeddingTDNN(StreamingSequential):
         self.in_features, self.out_channels = in_features, tdnn.out_channels
 
     def frozen_children(self) -> int:
-        """1 (the backbone) when the backbone is frozen whole, else 0: the TDNN always trains."""
+        """1 (the backbone) when the backbone is frozen whole, else 0: the TDNN always trains (a backbone
+        frozen in part declares its own frozen stages)."""
         backbone = self.backbone
         return int(backbone.frozen_children() == len(list(backbone.children())))

@@ -10,6 +10,10 @@ fixed function of the audio, so recomputing them every epoch wastes most of a CP
   once), and random windows are slices of that feature sequence: hours of negatives almost for free;
 * mining scores the streamed sequences with the trainable rest alone.
 
+A backbone fine-tuned only at the top (``model.trainable_blocks``) is cut where its frozen stages end:
+the cache then holds the last frozen block's (C, F, E) maps, and each step trains the top blocks and the
+head on them. Shapes below write (C, E) for a frame's features; read (C, F, E) for such a cut.
+
 SpecAugment masks front-end features, which a cache of backbone outputs no longer has: it is skipped.
 Validation clips and streams are cached the same way (:mod:`asr_cnn.training.cached_validation`).
 """
@@ -70,17 +74,30 @@ class FrozenSplit:
 def frozen_split(spotter: KeywordSpotter) -> FrozenSplit | None:
     """Split ``spotter`` after its frozen prefix; ``None`` when its body declares none.
 
-    A body declares one with ``frozen_children() -> int``: how many of its leading children compute a
-    fixed function of their input (no trainable parameter, no batch statistics, no dropout). The parts
-    share the spotter's modules: training ``rest`` trains the spotter.
+    A module declares one with ``frozen_children() -> int``: how many of its leading children compute a
+    fixed function of their input (no trainable parameter, no batch statistics, no dropout). When the
+    first child left out declares a frozen prefix of its own (a backbone fine-tuned only at the top), the
+    cut goes inside it. The parts share the spotter's modules: training ``rest`` trains the spotter.
     """
-    declared = getattr(spotter.body, "frozen_children", None)
-    frozen = declared() if declared is not None else 0
-    if frozen == 0:
+    prefix, rest = _split_children(spotter.body)
+    if not prefix:
         return None
-    children = list(spotter.body.named_children())
-    return FrozenSplit(StreamingSequential(named={"frontend": spotter.frontend, **dict(children[:frozen])}),
-                       StreamingSequential(named={**dict(children[frozen:]), "head": spotter.head}))
+    return FrozenSplit(StreamingSequential(named={"frontend": spotter.frontend, **prefix}),
+                       StreamingSequential(named={**rest, "head": spotter.head}))
+
+
+def _split_children(module: nn.Module) -> tuple[dict[str, nn.Module], dict[str, nn.Module]]:
+    """``module``'s frozen leading children and the rest, by name; a child the cut falls in is split too."""
+    declared = getattr(module, "frozen_children", None)
+    frozen = declared() if declared is not None else 0
+    children = list(module.named_children())
+    prefix, rest = dict(children[:frozen]), dict(children[frozen:])
+    if frozen < len(children):
+        name, child = children[frozen]
+        inner_prefix, inner_rest = _split_children(child)
+        if inner_prefix:  # same key, same place in ``rest``: the child's trainable part
+            prefix[name], rest[name] = StreamingSequential(named=inner_prefix), StreamingSequential(named=inner_rest)
+    return prefix, rest
 
 
 class CachedForward(nn.Module):
@@ -187,14 +204,14 @@ class CachedFeatures(Dataset):
         if index < n_items:
             copy = self.epoch % self.items.shape[0]
             start = int(torch.randint(0, self.items.shape[-1] - self.frames + 1, (), generator=generator))
-            return self.items[copy, index, :, start:start + self.frames], int(self.labels[copy, index])
+            return self.items[copy, index, ..., start:start + self.frames], int(self.labels[copy, index])
         if index < n_items + self.windows:
             position = int(torch.randint(0, int(self.ends[-1]), (), generator=generator))
             source = int(torch.searchsorted(self.ends, position, right=True))
             start = position - (int(self.ends[source - 1]) if source else 0)
         else:
             source, start = self.mined[index - n_items - self.windows]
-        return self.sequences[source][:, start:start + self.frames], self.unknown
+        return self.sequences[source][..., start:start + self.frames], self.unknown
 
 
 @dataclass
