@@ -41,6 +41,7 @@ from asr_cnn.training.cached_validation import CachedValidation, build_cached_va
 from asr_cnn.training.checks import check_trainer
 from asr_cnn.training.checkpointing import RESUME_NAME, atomic_save, load_resume, save_resume
 from asr_cnn.training.feature_cache import CachedForward, FeatureCache, build_feature_cache
+from asr_cnn.training.parameters import parameter_groups
 from asr_cnn.training.forward import TrainingForward, combined
 from asr_cnn.training.live import (LiveData, better, build_live_data, check_live, mining_epochs,
                                    real_negatives_check, validation_calibration, validation_folder)
@@ -184,7 +185,8 @@ def build_run(cfg: DictConfig, ctx: distributed.DistContext) -> Run:
                           else TrainingForward(spotter, spec_augment(cfg))).to(ctx.device)
     if ctx.distributed:
         forward = DistributedDataParallel(forward, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
-    optimizer = instantiate(cfg.optimizer)(params=spotter.parameters())
+    groups = parameter_groups(spotter, cfg.optimizer.lr, trainer.pretrained_lr_scale)
+    optimizer = instantiate(cfg.optimizer)(params=groups)
     run = Run(cfg, ctx, spotter, forward, loader=None,
                optimizer=optimizer, scheduler=instantiate(cfg.scheduler)(optimizer=optimizer),
                scaler=torch.amp.GradScaler(ctx.device.type,
