@@ -1,8 +1,10 @@
 """Validation on cached features equals validation on audio: the same clip loss and accuracy, the same
-smoothed stream scores, the same calibration, and no backbone call after the features are built."""
+smoothed stream scores, the same calibration, and no backbone call after the features are built; for a
+frozen backbone and for one fine-tuned at the top (cached at its last frozen block)."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 from conftest import tiny_overrides
 
@@ -14,11 +16,13 @@ from asr_cnn.training import distributed
 from asr_cnn.training.live import validation_calibration, validation_folder
 from asr_cnn.training.loop import build_run, select
 
-FROZEN = ("model=speech_embedding_tdnn", "model.trainable_blocks=0", "trainer.live.select_every=1")
+FROZEN = ("model=speech_embedding_tdnn", "trainer.live.select_every=1")
 
 
-def test_cached_validation_equals_validation_on_audio(tiny_corpus, tmp_path):
-    cfg = compose_config("train", tiny_overrides(tiny_corpus, tmp_path, *FROZEN))
+@pytest.mark.parametrize("trainable_blocks", [0, 2], ids=["frozen", "top2"])
+def test_cached_validation_equals_validation_on_audio(tiny_corpus, tmp_path, trainable_blocks):
+    cfg = compose_config("train", tiny_overrides(tiny_corpus, tmp_path, *FROZEN,
+                                                 f"model.trainable_blocks={trainable_blocks}"))
     ctx = distributed.setup("cpu")
     try:
         run = build_run(cfg, ctx)
