@@ -35,3 +35,10 @@ def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` through :func:`atomic_write`: a new file, so a hard link to the old
+    one (a corpus copied with ``cp -al``) keeps the old text."""
+    with atomic_write(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")

@@ -1,13 +1,14 @@
-"""asr_cnn.files.atomic_write: all or nothing, with ordinary permissions."""
+"""asr_cnn.files: atomic writes, all or nothing, with ordinary permissions."""
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
 import pytest
 
-from asr_cnn.files import NEW_FILE_MODE, atomic_write
+from asr_cnn.files import NEW_FILE_MODE, atomic_write, write_text_atomic
 
 
 def test_success_replaces_the_file_with_ordinary_permissions(tmp_path):
@@ -37,3 +38,12 @@ def test_a_folder_that_takes_no_files_is_named_with_the_file_asked_for():
         with atomic_write(target):
             pass
     assert raised.value.filename == str(target)  # not the temporary name next to it
+
+
+def test_text_is_written_as_a_new_file_so_hard_links_keep_the_old_text(tmp_path):
+    original, copy = tmp_path / "stream_000.json", tmp_path / "copy.json"
+    original.write_text("old")
+    os.link(original, copy)  # as `cp -al` copies a corpus
+    write_text_atomic(original, "new ü")
+    assert original.read_text(encoding="utf-8") == "new ü" and copy.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.json", "stream_000.json"]

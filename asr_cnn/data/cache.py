@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from asr_cnn.files import atomic_write
+from asr_cnn.files import write_text_atomic
 
 STAMP_FILE = ".asr_cnn_corpus.json"
 
@@ -40,5 +40,4 @@ def read_stamp(root: Path) -> dict[str, Any]:
 
 def write_stamp(root: Path, stamp: dict[str, Any]) -> None:
     """Write the stamp atomically, last, so an interrupted build never looks finished."""
-    with atomic_write(root / STAMP_FILE) as tmp:
-        tmp.write_text(json.dumps(stamp, indent=1, sort_keys=True), encoding="utf-8")
+    write_text_atomic(root / STAMP_FILE, json.dumps(stamp, indent=1, sort_keys=True))
