@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,14 +17,18 @@ from asr_cnn.audio import load_audio
 from asr_cnn.constants import CLIP_SAMPLES, SAMPLE_RATE
 from asr_cnn.data import MANIFEST_COLUMNS, SpeechCommands, WaveAugment, build_corpus, build_streams, make_labels
 from asr_cnn.data.clips import trim_silence
-from asr_cnn.data.config import CorpusError
+from asr_cnn.data.config import CorpusError, corpus_config
 from asr_cnn.data.engines import EngineError, EngineUnavailable, Unpronounceable
+from asr_cnn.data.engines.espeak import EspeakEngine
 from asr_cnn.data.engines.piper import PiperEngine
+from asr_cnn.data.running import RUNNING_DIR, running_jobs
+from asr_cnn.data.sentences import build_lexicon
 from asr_cnn.data.streams import KEYWORD_MARGIN_S
 from asr_cnn.config import compose_config
 
 TINY_KEYWORDS = ["yes", "no", "stop"]
 ESPEAK_ONLY = ["~data.engines.piper", "data.held_out=espeak:en"]  # holds out a voice family instead
+RATES = {"train": 0.0, "validation": 0.0, "test": 0.0}
 
 
 def tiny_config(root: Path, *overrides: str):
@@ -180,6 +185,8 @@ def test_phrase_keywords_voice_family_held_out_and_missing_engines_reported(tmp_
     (["data.held_out=nosuch"], CorpusError, "'nosuch' matches no engine"),
     (["data.splits.test=0.5"], CorpusError, "sum"),
     (["data.streams.minutes=0"], CorpusError, "minutes"),
+    (["data.running_speech.partial_rate=0.2"], CorpusError, "partial_rate must give a value for each"),
+    (["data.running_speech.confusable_rate.test=2"], CorpusError, "confusable_rate.test"),
 ])
 def test_bad_config_values_are_named(tmp_path, overrides, error, match):
     with pytest.raises(error, match=match):
@@ -226,6 +233,33 @@ def test_changed_config_reuses_clips_and_drops_stale_files(tmp_path):
     # Only unknown words drawn as near-misses of other keywords change; every other clip is reused.
     assert second.made < 0.1 * len(kept) and second.reused == len(kept & old)
     assert not (second.root / "stop").exists() and not any(p.exists() for p in old - kept)
+
+
+def test_each_split_of_running_speech_has_its_own_rates_of_inserted_words():
+    config = corpus_config(tiny_config(Path("unused")))
+    espeak = next(spec for spec in config.engines if spec.name == "espeak")
+    voices = [(espeak, f"en-us+{v}") for v in ("m1", "m3", "f2")]
+    splits = dict(zip([("espeak", v) for _, v in voices], ("train", "validation", "test")))
+    lexicon = build_lexicon(["computer"], EspeakEngine().phonemize, ["table", "river", "green", "walk", "slowly"],
+                            {"computer": ["commuter"]})
+    strong = replace(config, running_speech=replace(config.running_speech, partial_rate={**RATES, "train": 1.0},
+                                                    confusable_rate={**RATES, "train": 1.0}))
+    jobs = running_jobs(strong, voices, splits, lexicon, {"espeak": "key"})
+    inserted = set(lexicon.partials) | set(lexicon.confusables)
+    assert all(inserted & set(j.text.split()) for j in jobs["train"])
+    assert not any(inserted & set(j.text.split()) for split in ("validation", "test") for j in jobs[split])
+
+
+@pytest.mark.slow
+def test_only_a_changed_split_of_running_speech_is_spoken_again(tmp_path):
+    root = tmp_path / "c"
+    build_corpus(tiny_config(root, *ESPEAK_ONLY))
+    folder = root / RUNNING_DIR
+    before = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in folder.iterdir()}
+    build_corpus(tiny_config(root, *ESPEAK_ONLY, "data.running_speech.confusable_rate.validation=1.0"))
+    after = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in folder.iterdir()}
+    assert set(after) == set(before)
+    assert {n for n in after if after[n] != before[n]} == {"validation.wav", "validation.json"}
 
 
 @pytest.mark.slow

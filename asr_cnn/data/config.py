@@ -67,8 +67,8 @@ class RunningSpeechSpec:
 
     minutes: dict[str, float]
     pause_s: tuple[float, float]
-    partial_rate: float
-    confusable_rate: float
+    partial_rate: dict[str, float]
+    confusable_rate: dict[str, float]
     engine_weights: dict[str, float]
 
 
@@ -144,9 +144,6 @@ def corpus_config(cfg: DictConfig | Mapping[str, Any]) -> CorpusConfig:
         raise CorpusError("data.engines is empty: configure at least one engine")
     noise, streams = _section(data, "noise"), _section(data, "streams")
     running, real = _section(data, "running_speech"), _section(data, "real_negatives")
-    minutes = dict(running("minutes"))
-    if set(minutes) != set(SPLITS):
-        raise CorpusError(f"data.running_speech.minutes must give minutes for {list(SPLITS)}, got {minutes}")
     common_words = real("common_words")
     if isinstance(common_words, str) or not all(isinstance(w, str) for w in common_words):
         raise CorpusError(f"data.real_negatives.common_words must be a list of words, got {common_words!r}")
@@ -170,10 +167,10 @@ def corpus_config(cfg: DictConfig | Mapping[str, Any]) -> CorpusConfig:
                            noise_db=_interval("data.streams.noise_db", streams("noise_db"), high=0.0),
                            gap_s=_interval("data.streams.gap_s", streams("gap_s"), low=0.0)),
         running_speech=RunningSpeechSpec(
-            minutes={s: _nonnegative(f"data.running_speech.minutes.{s}", minutes[s]) for s in SPLITS},
+            minutes=_per_split("data.running_speech.minutes", running("minutes"), _nonnegative),
             pause_s=_interval("data.running_speech.pause_s", running("pause_s"), low=0.0),
-            partial_rate=_fraction("data.running_speech.partial_rate", running("partial_rate")),
-            confusable_rate=_fraction("data.running_speech.confusable_rate", running("confusable_rate")),
+            partial_rate=_per_split("data.running_speech.partial_rate", running("partial_rate"), _fraction),
+            confusable_rate=_per_split("data.running_speech.confusable_rate", running("confusable_rate"), _fraction),
             engine_weights={str(k): _nonnegative(f"data.running_speech.engine_weights.{k}", v)
                             for k, v in dict(running("engine_weights")).items()}),
         real_negatives=RealNegativesSpec(enabled=bool(real("enabled")),
@@ -193,6 +190,13 @@ def _fractions(name: str, value: Any) -> dict[str, float]:
         raise CorpusError(f"{name} must give {list(SPLITS)} non-negative fractions summing to 1 "
                           f"with train > 0, got {fractions}")
     return fractions
+
+
+def _per_split(name: str, value: Any, check: Callable[[str, Any], float]) -> dict[str, float]:
+    """Split -> value for exactly :data:`SPLITS`, each passed through ``check``."""
+    if not isinstance(value, Mapping) or set(value) != set(SPLITS):
+        raise CorpusError(f"{name} must give a value for each of {list(SPLITS)}, got {value!r}")
+    return {split: check(f"{name}.{split}", value[split]) for split in SPLITS}
 
 
 def _engine(name: str, block: Mapping[str, Any]) -> EngineSpec:

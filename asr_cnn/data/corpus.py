@@ -29,11 +29,12 @@ from asr_cnn.data.engines import EngineUnavailable, Unpronounceable, engine_clas
 from asr_cnn.data.engines.espeak import EspeakEngine
 from asr_cnn.data.manifest import MANIFEST_FILE, SPLIT_LISTS, Record, read_manifest, write_manifest
 from asr_cnn.data.plan import CLIP_FORMAT, assign_splits, plan_silence, plan_speech
-from asr_cnn.data.running import RUNNING_FORMAT, running_jobs, running_key, running_paths, write_running
-from asr_cnn.data.sentences import build_lexicon, content_words
+from asr_cnn.data.running import (RUNNING_FORMAT, drop_stale_running, running_jobs, running_keys, running_paths,
+                                  write_running)
+from asr_cnn.data.sentences import build_lexicon, corpus_vocabulary
 from asr_cnn.data.streams import STREAM_DIR, STREAM_FORMAT, write_streams
 from asr_cnn.data.synthesis import MADE, NO_AUDIO, Outcome, render_clips, speak
-from asr_cnn.data.vocabulary import build_vocabulary
+from asr_cnn.files import write_text_atomic
 from asr_cnn.threads import torch_threads
 
 log = logging.getLogger(__name__)
@@ -117,8 +118,7 @@ def _build(cfg_data: DictConfig | Mapping[str, Any]) -> BuildReport:
     speakers = {(name, v): engines[name].speaker(v) for name, names in voices.items() for v in names}
     splits = assign_splits(speakers, config.held_out, config.splits, config.seed)
     phonemizer = engines.get("espeak") or EspeakEngine()
-    vocabulary = build_vocabulary(config.keywords, phonemizer.phonemize,
-                                  near_miss_words=sorted({w.lower() for ws in content_words().values() for w in ws}))
+    vocabulary = corpus_vocabulary(config.keywords, phonemizer.phonemize)
     engine_keys = {s.name: digest(versions[s.name], s.options) for s in specs}
     options = {s.name: s.options for s in specs}
 
@@ -134,10 +134,13 @@ def _build(cfg_data: DictConfig | Mapping[str, Any]) -> BuildReport:
 
     lexicon = build_lexicon(config.keywords, phonemizer.phonemize, vocabulary.general, vocabulary.near_misses)
     running = running_jobs(config, [(s, v) for s in specs for v in voices[s.name]], splits, lexicon, engine_keys)
-    rkey = running_key(config, running)
-    if stamp.get("running_key") != rkey or not all(p.is_file() for p in running_paths(root, list(running)).values()):
-        said = iter(speak([j for js in running.values() for j in js], options, config.workers))
-        write_running(root, config, running, {split: [next(said) for _ in js] for split, js in running.items()})
+    rkeys = running_keys(config, running)
+    drop_stale_running(root, list(running))
+    done = stamp.get("running_keys", {})
+    stale = {split: js for split, js in running.items()
+             if done.get(split) != rkeys[split] or not running_paths(root, [split])[split].is_file()}
+    said = iter(speak([j for js in stale.values() for j in js], options, config.workers))
+    write_running(root, config, stale, {split: [next(said) for _ in js] for split, js in stale.items()})
 
     speech = plan_speech(config, voices, splits, vocabulary, engine_keys)
     log.info("corpus %s: %d speech clips from %s", root, len(speech), ", ".join(f"{k} ({len(v)} voices)"
@@ -152,7 +155,7 @@ def _build(cfg_data: DictConfig | Mapping[str, Any]) -> BuildReport:
     _write_split_lists(root, kept)
     _prune(root, {r.path for r in kept})
     streams, validation_streams = write_streams(config, kept, "test"), write_streams(config, kept, "validation")
-    write_stamp(root, {"key": key, "noise_key": nkey, "running_key": rkey, "versions": versions,
+    write_stamp(root, {"key": key, "noise_key": nkey, "running_keys": rkeys, "versions": versions,
                        "missing_engines": missing, "streams": [str(p.relative_to(root)) for p in streams],
                        "validation_streams": [str(p.relative_to(root)) for p in validation_streams],
                        "running": [str(p.relative_to(root)) for p in running_paths(root, list(running)).values()]})
@@ -238,7 +241,7 @@ def _check_keywords(config: CorpusConfig, outcomes: Sequence[Outcome]) -> None:
 def _write_split_lists(root: Path, records: Sequence[Record]) -> None:
     for split, name in SPLIT_LISTS.items():
         paths = sorted(r.path.relative_to(root).as_posix() for r in records if r.split == split)
-        (root / name).write_text("".join(f"{p}\n" for p in paths), encoding="utf-8")
+        write_text_atomic(root / name, "".join(f"{p}\n" for p in paths))
 
 
 def _prune(root: Path, keep: set[Path]) -> None:

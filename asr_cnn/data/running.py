@@ -2,9 +2,11 @@
 
 ``_running_speech_/<split>.wav`` holds sentences (:mod:`asr_cnn.data.sentences`) said one after another
 by that split's voices of every engine (each voice weighted by its engine's ``takes``, as in the clips,
-times ``running_speech.engine_weights``), with short pauses; ``<split>.json`` lists each sentence's text, voice and time. The test file is spoken by
-``test`` and ``test_engine`` voices. Training reads random windows of the train file as negatives and
-builds keywords-in-context on it; the validation and test streams draw their speech from their own file.
+times ``running_speech.engine_weights``), with short pauses; ``<split>.json`` lists each sentence's text,
+voice and time; some carry a partial keyword or a confusable (``running_speech.partial_rate`` and
+``confusable_rate``, per split). The test file is spoken by ``test`` and ``test_engine`` voices. Training
+reads random windows of the train file as negatives and builds keywords-in-context on it; the validation
+and test streams draw their speech from their own file.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from asr_cnn.data.clips import set_peak
 from asr_cnn.data.config import HELD_OUT_SPLIT, SPLITS, CorpusConfig, EngineSpec
 from asr_cnn.data.plan import ClipJob, make_job
 from asr_cnn.data.sentences import Lexicon, make_sentence
+from asr_cnn.files import write_text_atomic
 
 RUNNING_DIR = "_running_speech_"
 RUNNING_FORMAT = 1
@@ -64,17 +67,18 @@ def running_jobs(config: CorpusConfig, voices: Sequence[tuple[EngineSpec, str]],
         for i in range(count):
             rng = random.Random(seed_of(config.seed, "running", split, i))
             engine, voice = rng.choices(speakers, weights=weights)[0]
-            text = make_sentence(rng, lexicon, spec.partial_rate, spec.confusable_rate)
+            text = make_sentence(rng, lexicon, spec.partial_rate[split], spec.confusable_rate[split])
             jobs[split].append(make_job(engine.name, voice, text, LABEL, split, speed=rng.uniform(*engine.speed),
                                         pitch=rng.uniform(*engine.pitch), seed=rng.getrandbits(63),
                                         level_db=rng.uniform(*config.level_db), key=engine_keys[engine.name]))
     return jobs
 
 
-def running_key(config: CorpusConfig, jobs: Mapping[str, Sequence[ClipJob]]) -> str:
-    """Hash of everything the running-speech files depend on."""
-    return digest(RUNNING_FORMAT, config.seed, config.running_speech.__dict__,
-                  {split: [j.path for j in js] for split, js in jobs.items()})
+def running_keys(config: CorpusConfig, jobs: Mapping[str, Sequence[ClipJob]]) -> dict[str, str]:
+    """Split -> hash of everything its running-speech file depends on (a job's path names its text, voice and
+    settings), so a change to one split's speech re-speaks that split alone."""
+    return {split: digest(RUNNING_FORMAT, config.seed, config.running_speech.pause_s, [j.path for j in js])
+            for split, js in jobs.items()}
 
 
 def running_paths(root: Path, splits: Sequence[str] = SPLITS) -> dict[str, Path]:
@@ -89,16 +93,13 @@ def write_running(root: Path, config: CorpusConfig, jobs: Mapping[str, Sequence[
     Args:
         root: The corpus folder.
         config: The corpus configuration.
-        jobs: Split -> its sentence jobs.
+        jobs: Split -> its sentence jobs, for the splits to (re)write.
         speech: Split -> the trimmed waveform of each job, in order (empty ones are left out).
 
     Shape:
         speech values: each (S_i,).
     """
     written = []
-    for stale in (root / RUNNING_DIR).glob("*"):
-        if stale.stem not in jobs:
-            stale.unlink()
     for split, split_jobs in jobs.items():
         rng = random.Random(seed_of(config.seed, "running pauses", split))
         pieces, sentences, position = [], [], 0
@@ -113,9 +114,16 @@ def write_running(root: Path, config: CorpusConfig, jobs: Mapping[str, Sequence[
                               "start_s": start / SAMPLE_RATE, "end_s": position / SAMPLE_RATE})
         path = running_paths(root, [split])[split]
         save_audio(path, torch.cat(pieces).clamp(-1.0, 1.0))
-        path.with_suffix(".json").write_text(json.dumps(sentences, indent=1), encoding="utf-8")
+        write_text_atomic(path.with_suffix(".json"), json.dumps(sentences, indent=1))
         written.append(path)
     return written
+
+
+def drop_stale_running(root: Path, splits: Sequence[str]) -> None:
+    """Remove the running-speech files of every split not in ``splits`` (no longer configured)."""
+    for stale in (root / RUNNING_DIR).glob("*"):
+        if stale.stem not in splits:
+            stale.unlink()
 
 
 def read_running(root: Path, split: str) -> torch.Tensor | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from wonderwords import RandomWord, is_profanity
 
 from asr_cnn.data.realnegatives import MIN_SYLLABLES, syllables
-from asr_cnn.data.vocabulary import Phonemizer, plain_phonemes
+from asr_cnn.data.vocabulary import Phonemizer, Vocabulary, build_vocabulary, plain_phonemes
 
 PRONOUNS = ("i", "we", "they", "you")
 DETERMINERS = ("the", "a", "this", "that", "every", "my", "your", "our", "their", "some", "one more")
@@ -94,6 +94,13 @@ def content_words() -> dict[str, list[str]]:
     source = RandomWord()
     return {name: source.filter(include_categories=[name], exclude_with_spaces=True)
             for name in ("noun", "verb", "adjective")}
+
+
+def corpus_vocabulary(keywords: Sequence[str], phonemize: Phonemizer) -> Vocabulary:
+    """The unknown words a corpus for ``keywords`` draws from: everyday words, with wonderwords' content
+    words as candidate near-misses."""
+    candidates = sorted({w.lower() for ws in content_words().values() for w in ws})
+    return build_vocabulary(keywords, phonemize, near_miss_words=candidates)
 
 
 def build_lexicon(keywords: Sequence[str], phonemize: Phonemizer, general: Sequence[str] = (),
