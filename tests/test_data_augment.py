@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 import soundfile as sf
@@ -13,7 +14,7 @@ from asr_cnn.config import compose_config
 from asr_cnn.data.augment import WaveAugment, add_noise, apply_gain, change_speed, reverberate, time_shift
 from asr_cnn.data.channel import DeviceChannel
 from asr_cnn.data.clips import fit, place, set_peak, trim_silence
-from asr_cnn.data.noise import babble, colored_noise
+from asr_cnn.data.noise import BABBLE_EVENT_S, babble, babble_event, colored_noise, random_stretch
 from asr_cnn.data.spec_augment import SpecAugment, mask_along
 
 
@@ -125,6 +126,20 @@ def test_colored_noise_slopes_and_babble():
     assert low_share[0.0] < low_share[1.0] < low_share[2.0]
     mix = babble([tone(200, 8000), tone(300, 12000)], 3 * SAMPLE_RATE, talkers=3, generator=generator)
     assert mix.shape == (3 * SAMPLE_RATE,) and abs(float(mix.pow(2).mean()) - 1) < 1e-4
+
+
+def test_babble_events_are_seeded_mixes_of_stretches_of_the_speech():
+    speech = torch.cat([tone(f, SAMPLE_RATE) for f in (200, 300, 450, 700, 900, 1200)] * 2)  # 12 s
+    event = babble_event(speech, random.Random(1))
+    assert torch.equal(event, babble_event(speech, random.Random(1)))
+    low, high = (s * SAMPLE_RATE for s in BABBLE_EVENT_S)
+    assert low <= event.shape[0] <= high and abs(float(event.pow(2).mean()) - 1) < 1e-4
+    assert not babble_event(torch.zeros(5 * SAMPLE_RATE), random.Random(0)).any()  # made of the speech alone
+    ramp = torch.arange(5.0 * SAMPLE_RATE)
+    stretch = random_stretch(ramp, (2.0, 3.0), random.Random(3))
+    start = int(stretch[0])
+    assert 2 * SAMPLE_RATE <= stretch.shape[0] <= 3 * SAMPLE_RATE
+    assert torch.equal(stretch, ramp[start:start + stretch.shape[0]])  # one piece of the source
 
 
 def test_clip_helpers():

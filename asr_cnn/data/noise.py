@@ -5,6 +5,7 @@ Everything returns unit-RMS waveforms; callers set the level (SNR or dBFS).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 
 import torch
@@ -17,6 +18,10 @@ COLOR_EXPONENTS = {"white": 0.0, "pink": 1.0, "brown": 2.0}
 
 BABBLE_PAUSE_S = (0.05, 0.6)
 """Range of pauses between one talker's sentences in babble."""
+
+BABBLE_EVENT_S = (1.0, 4.0)
+BABBLE_EVENT_TALKERS = (2, 5)
+"""Ranges of length and of simultaneous talkers of a babble event."""
 
 
 def colored_noise(samples: int, exponent: float, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -60,3 +65,26 @@ def babble(sentences: Sequence[torch.Tensor], samples: int, talkers: int,
             mix[position:position + piece.shape[0]] += piece
             position += piece.shape[0] + int(torch.randint(low, high, (1,), generator=generator))
     return mix / mix.pow(2).mean().sqrt().clamp_min(EPS)
+
+
+def random_stretch(source: torch.Tensor, seconds: tuple[float, float], rng: random.Random) -> torch.Tensor:
+    """A random stretch of ``source`` whose length is drawn from ``seconds`` (at most all of it).
+
+    Shape:
+        source: (S,). Output: (S',).
+    """
+    length = min(int(rng.uniform(*seconds) * SAMPLE_RATE), source.shape[0] - 1)
+    start = rng.randrange(source.shape[0] - length)
+    return source[start:start + length]
+
+
+def babble_event(speech: torch.Tensor, rng: random.Random) -> torch.Tensor:
+    """A few talkers over each other for a few seconds: stretches of ``speech`` mixed by :func:`babble`.
+
+    Shape:
+        speech: (S,). Output: (S',), unit RMS.
+    """
+    talkers = [random_stretch(speech, BABBLE_EVENT_S, rng) for _ in range(rng.randint(*BABBLE_EVENT_TALKERS))]
+    length = min(t.shape[0] for t in talkers)
+    generator = torch.Generator().manual_seed(rng.getrandbits(63))
+    return babble([t[:length] for t in talkers], length, len(talkers), generator)

@@ -31,9 +31,10 @@ from asr_cnn.data.clips import set_rms, trim_silence
 from asr_cnn.data.config import HELD_OUT_SPLIT, CorpusConfig, CorpusError, corpus_config
 from asr_cnn.data.labels import UNKNOWN
 from asr_cnn.data.manifest import MANIFEST_FILE, Record, read_manifest
-from asr_cnn.data.noise import babble
+from asr_cnn.data.noise import babble_event, random_stretch
 from asr_cnn.data.realnegatives import load_split, real_negatives, unsafe_keywords
 from asr_cnn.data.running import read_running
+from asr_cnn.files import write_text_atomic
 
 STREAM_DIR = "streams"
 VALIDATION_STREAM_DIR = "validation_streams"
@@ -59,10 +60,8 @@ BED_KINDS = ("white", "pink", "brown", "music")
 NEGATIVES = {"unknown": 0.35, "speech": 0.3, "real": 0.15, "babble": 0.1, "burst": 0.1}
 """Relative frequency of each kind of negative event (kinds a stream lacks material for are left out)."""
 
-BABBLE_S = (1.0, 4.0)
 SPEECH_S = (2.0, 8.0)
 BURST_S = (0.1, 0.8)
-BABBLE_TALKERS = (2, 5)
 EVENT_DB = (-30.0, -12.0)
 """Range of RMS level of babble and noise bursts, dBFS."""
 
@@ -113,7 +112,7 @@ def write_streams(config: CorpusConfig, records: Sequence[Record], split: str = 
     for index, path in enumerate(paths):
         wave, events = _stream(config, (split, index), keywords, material, speech)
         save_audio(path, wave)
-        path.with_suffix(".json").write_text(json.dumps(events, indent=1), encoding="utf-8")
+        write_text_atomic(path.with_suffix(".json"), json.dumps(events, indent=1))
     return paths
 
 
@@ -214,25 +213,10 @@ def _negative(kind: str, material: _Material, rng: random.Random, speech: Callab
     if kind == "real":
         return rng.choice(material.real)
     if kind == "burst":
-        return set_rms(_stretch(material.noises[rng.choice(BED_KINDS)], BURST_S, rng), rng.uniform(*EVENT_DB))
+        return set_rms(random_stretch(material.noises[rng.choice(BED_KINDS)], BURST_S, rng), rng.uniform(*EVENT_DB))
     if kind == "speech":
-        return _stretch(material.running, SPEECH_S, rng)
-    # Babble from the split's own running speech: several stretches at once.
-    talkers = [_stretch(material.running, BABBLE_S, rng) for _ in range(rng.randint(*BABBLE_TALKERS))]
-    length = min(t.shape[0] for t in talkers)
-    generator = torch.Generator().manual_seed(rng.getrandbits(63))
-    return set_rms(babble([t[:length] for t in talkers], length, len(talkers), generator), rng.uniform(*EVENT_DB))
-
-
-def _stretch(source: torch.Tensor, seconds: tuple[float, float], rng: random.Random) -> torch.Tensor:
-    """A random stretch of ``source`` whose length is drawn from ``seconds`` (at most all of it).
-
-    Shape:
-        source: (S,). Output: (S',).
-    """
-    length = min(int(rng.uniform(*seconds) * SAMPLE_RATE), source.shape[0] - 1)
-    start = rng.randrange(source.shape[0] - length)
-    return source[start:start + length]
+        return random_stretch(material.running, SPEECH_S, rng)
+    return set_rms(babble_event(material.running, rng), rng.uniform(*EVENT_DB))  # the split's own running speech
 
 
 def _bed(total: int, noises: Mapping[str, torch.Tensor], noise_db: tuple[float, float],
