@@ -31,6 +31,20 @@ SAMPLE_RATE = 16_000
 STARTUP_TIMEOUT_S = 60.0  # the recipe imports torch and hydra before it listens
 
 
+def sigint_by_default() -> None:
+    """SIGINT back to its default, as at a terminal. A run started in the background by a non-interactive
+    shell (`cmd &`, nohup) inherits it ignored, and Python then installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.fixture
+def ctrl_c_raises():
+    """SIGINT raises KeyboardInterrupt in this process during the test, whatever it inherited."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def test_missing_portaudio_names_the_debian_package(monkeypatch):
     class NoPortAudio(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
@@ -68,7 +82,7 @@ class FakeInputStream:
         self.thread.join()
 
 
-def test_overflows_are_reported_and_ctrl_c_stops_cleanly(monkeypatch):
+def test_overflows_are_reported_and_ctrl_c_stops_cleanly(monkeypatch, ctrl_c_raises):
     fake = SimpleNamespace(InputStream=FakeInputStream, PortAudioError=type("PortAudioError", (Exception,), {}),
                            query_devices=lambda device=None, kind=None: {"name": "fake", "default_samplerate": 16_000})
     monkeypatch.setattr(microphone, "import_sounddevice", lambda: fake)
@@ -117,7 +131,7 @@ def test_listen_recipe_prints_the_event_and_exits_cleanly_on_sigint(pulse, keywo
     process = subprocess.Popen(
         [sys.executable, "recipes/listen.py", f"checkpoint={tiny_checkpoint}", "input_device=pulse",
          *thresholds, "detector.smoothing_s=0", f"hydra.run.dir={tmp_path / 'run'}"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_by_default)
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         for line in process.stderr:
