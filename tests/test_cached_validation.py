@@ -53,8 +53,9 @@ def test_cached_validation_equals_validation_on_audio(tiny_corpus, tmp_path, tra
     first_conv.register_forward_hook(lambda *_: calls.append(1))  # streaming too runs every convolution
     row = select(run, epoch=1)  # checkpoint check on the cached features
     assert calls == []
-    reference = validation_calibration(cfg, spotter, ctx.device)[0]  # the same check on the audio
+    reference = validation_calibration(cfg, spotter, ctx.device)  # the same check on the audio
     assert calls  # the hook does see the audio path
-    assert run.best_calibration[0].thresholds == reference.thresholds
+    assert run.best_calibration.thresholds == reference.thresholds
+    assert run.best_calibration.smoothing_s == reference.smoothing_s
     assert row == {"val_recall": reference.recall, "val_fa_per_hour": reference.point.fa_per_hour or 0.0}
     assert (tmp_path / "best.pt").is_file()

@@ -5,15 +5,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from asr_cnn.evaluation.calibration import calibrate
+from asr_cnn.evaluation.calibration import calibrate, calibrate_smoothing
 from asr_cnn.evaluation.scoring import Scored
 
 HOP_S, ROWS_PER_HOUR = 0.04, 90_000
 CLASSES = ["_silence_", "_unknown_", "athena", "amelia"]
 
 
-def synthetic_hour(spoken: dict[str, list[float]], alarms: dict[str, list[float]]) -> Scored:
-    """One hour of scores: each spoken keyword peaks at 0.9 on its label; false alarms peak elsewhere."""
+def synthetic_hour(spoken: dict[str, list[float]], alarms: dict[str, list[float]], alarm_rows: int = 5) -> Scored:
+    """One hour of scores: each spoken keyword holds 0.9 for 5 rows on its label; false alarms peak
+    elsewhere for ``alarm_rows`` rows."""
     scores = torch.zeros(1, ROWS_PER_HOUR, len(CLASSES))
     labels, row = [], 1000
     for keyword, peaks in spoken.items():
@@ -23,9 +24,9 @@ def synthetic_hour(spoken: dict[str, list[float]], alarms: dict[str, list[float]
             row += 1000
     for keyword, peaks in alarms.items():
         for peak in peaks:  # far from every label
-            scores[0, row:row + 5, CLASSES.index(keyword)] = peak
+            scores[0, row:row + alarm_rows, CLASSES.index(keyword)] = peak
             row += 1000
-    return Scored(scores, [3600.0], [labels], CLASSES, HOP_S, 1.0, refractory_rows=25,
+    return Scored(scores, [3600.0], [labels], CLASSES, HOP_S, 1.0, refractory_rows=25, smoothing_rows=1,
                   thresholds=torch.tensor([float("inf"), float("inf"), 0.5, 0.5]))
 
 
@@ -49,3 +50,20 @@ def test_a_target_no_threshold_meets_is_reported_and_gets_the_highest_threshold(
     assert calibration.point.per_keyword["amelia"].hits == 1 and calibration.point.per_keyword["athena"].hits == 0
     with pytest.raises(ValueError, match="target"):
         calibrate(scored, target_fa_per_hour=-1.0)
+
+
+def test_calibration_keeps_the_smoothing_span_whose_thresholds_detect_the_most():
+    """Spoken keywords hold their posterior for 5 rows, false alarms are one-row spikes above them: without
+    smoothing no threshold separates them, a 5-row average does, and so does 10 (a tie: the shorter stays)."""
+    scored = synthetic_hour({"athena": [0.9] * 4, "amelia": [0.9] * 2}, {"athena": [0.97], "amelia": [0.95]},
+                            alarm_rows=1)
+    alone = calibrate_smoothing(scored, target_fa_per_hour=0.5, spans=[1])
+    assert alone.recall == 0.0 and alone.smoothing_s == pytest.approx(HOP_S)
+    chosen = calibrate_smoothing(scored, target_fa_per_hour=0.5, spans=[10, 1, 5])
+    assert chosen.recall == 1.0 and chosen.point.fa_per_hour == 0.0
+    assert chosen.smoothing_s == pytest.approx(5 * HOP_S)
+    assert chosen.thresholds["athena"] == pytest.approx(0.97 / 5 + 0.01, abs=0.01)  # just above the averaged spike
+    assert chosen.summary()["smoothing_s"] == chosen.smoothing_s
+    assert chosen.refractory_s == pytest.approx(25 * HOP_S)
+    with pytest.raises(ValueError, match="span"):
+        calibrate_smoothing(scored, target_fa_per_hour=0.5, spans=[])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from detect_support import bursty_audio, tiny_spotter
 
 from asr_cnn import KeywordSpotter
@@ -13,7 +14,7 @@ from asr_cnn.detect import Detector, Event
 from asr_cnn.config import compose_config
 from asr_cnn.evaluation.matching import hit_flags, match
 from asr_cnn.evaluation.operating import OperatingPoint, threshold_for
-from asr_cnn.evaluation.scoring import stored, stream_scores
+from asr_cnn.evaluation.scoring import smoothed, stored, stream_scores
 from asr_cnn.evaluation.streams import load_streams
 from asr_cnn.evaluation.sweep import events_at
 from asr_cnn.evaluation.wakeword import DET_FILENAME, METRICS_FILENAME, evaluate_streams
@@ -45,6 +46,32 @@ def test_threshold_for_takes_the_lowest_threshold_from_which_the_target_holds():
     assert threshold_for(points, 1.0).threshold == 0.4  # 0.2 meets it, but 0.3 above it does not
     assert threshold_for(points, 10.0).threshold == 0.1
     assert threshold_for(points[:1], 1.0) is None
+
+
+def test_stored_posteriors_smoothed_afterwards_equal_the_detectors_own_smoothing():
+    """Calibration scores once without smoothing and tries spans afterwards; each must be what a detector
+    with that span scores, also for the shorter of two streams, whose rows end early."""
+    waves = [bursty_audio(10.0, seed=0), bursty_audio(7.0, seed=1)]
+
+    def scored_with(smoothing_s: float):
+        detector = Detector(tiny_spotter(), smoothing_s=smoothing_s)
+        rows = []
+        for wave in waves:
+            detector.reset()
+            rows.append(detector.step(wave)[0][0])  # (N, K) of the single stream
+        return stored(detector, rows, [10.0, 7.0], [[], []]), detector.smoother.span
+
+    raw, one = scored_with(0.0)
+    assert one == 1 and raw.smoothing_rows == 1
+    reference, span = scored_with(0.3)
+    assert span > 1 and reference.smoothing_rows == span
+    again = smoothed(raw, span)
+    assert again.smoothing_rows == span
+    torch.testing.assert_close(again.scores, reference.scores, equal_nan=True)
+    assert again.scores[1, -1].isnan().all() and not again.scores[1, 0].isnan().any()
+    assert (again.scores - raw.scores).abs().nan_to_num().max() > 1e-3  # smoothing did change the rows
+    with pytest.raises(ValueError, match="unsmoothed"):
+        smoothed(reference, 2)
 
 
 def test_sweep_events_are_the_detector_events(streams):

@@ -8,6 +8,12 @@ grid point. A share below one false alarm in the hours measured means none at al
 threshold of the grid brings within its share gets the grid's highest threshold and is reported as
 missing the target.
 
+Thresholds hold for the posterior smoothing they were chosen with, and the smoothing matters: a longer
+moving average flattens the one- or two-row spikes that most false alarms are, while a spoken keyword
+keeps its posterior up for as long as windows hold all of it. :func:`calibrate_smoothing` therefore
+calibrates on the unsmoothed posteriors smoothed at each of several spans, and keeps the span whose
+thresholds detect the most validation keywords (the shortest on ties: it fires soonest).
+
 Calibrate on validation material only (``validation_streams/`` and the shipped real negatives' validation
 speakers), never on test streams or evaluation sets: a threshold tuned on the set that measures it makes
 that measurement meaningless. The result goes into the checkpoint (``extra["thresholds"]`` and
@@ -25,7 +31,7 @@ import torch
 
 from asr_cnn.detect.detector import Detector
 from asr_cnn.evaluation.operating import OperatingPoint
-from asr_cnn.evaluation.scoring import Scored, stored, stream_scores
+from asr_cnn.evaluation.scoring import Scored, smoothed, stored, stream_scores
 from asr_cnn.evaluation.streams import load_streams
 from asr_cnn.evaluation.sweep import point_at, sweep
 
@@ -47,6 +53,8 @@ class Calibration:
         met: Per keyword, whether some threshold kept it within its share.
         hours: Validation audio the false alarms were counted on.
         point: Recall and false alarms with all the thresholds at once, per keyword and overall.
+        smoothing_s: The detector's moving-average span the thresholds hold for.
+        refractory_s: The detector's quiet time after an event they hold for.
     """
 
     thresholds: dict[str, float]
@@ -54,6 +62,8 @@ class Calibration:
     met: dict[str, bool]
     hours: float
     point: OperatingPoint
+    smoothing_s: float
+    refractory_s: float
 
     @property
     def recall(self) -> float:
@@ -65,7 +75,8 @@ class Calibration:
         return {"target_fa_per_hour": self.target_fa_per_hour, "hours": self.hours, "met": self.met,
                 "recall": self.point.recall, "fa_per_hour": self.point.fa_per_hour,
                 "per_keyword": {k: {"recall": p.recall, "fa_per_hour": p.fa_per_hour}
-                                for k, p in self.point.per_keyword.items()}}
+                                for k, p in self.point.per_keyword.items()},
+                "smoothing_s": self.smoothing_s, "refractory_s": self.refractory_s}
 
 
 def calibrate(scored: Scored, target_fa_per_hour: float, grid: torch.Tensor = CALIBRATION_GRID) -> Calibration:
@@ -103,7 +114,32 @@ def calibrate(scored: Scored, target_fa_per_hour: float, grid: torch.Tensor = CA
     for index, name in enumerate(scored.classes):
         if name in thresholds:
             per_class[index] = thresholds[name]
-    return Calibration(thresholds, target_fa_per_hour, met, scored.hours, point_at(scored, thresholds=per_class))
+    return Calibration(thresholds, target_fa_per_hour, met, scored.hours, point_at(scored, thresholds=per_class),
+                       scored.smoothing_rows * scored.hop_s, scored.refractory_rows * scored.hop_s)
+
+
+def calibrate_smoothing(raw: Scored, target_fa_per_hour: float, spans: Sequence[int]) -> Calibration:
+    """The calibration, among those at each moving-average span, that detects the most validation keywords.
+
+    Ties go to the shorter span, then fewer false alarms decide.
+
+    Args:
+        raw: Validation streams scored without smoothing (``smoothing_rows`` 1).
+        target_fa_per_hour: As for :func:`calibrate`.
+        spans: Moving-average spans to try, in score rows, each >= 1.
+
+    Raises:
+        ValueError: No span, or as for :func:`calibrate` and :func:`~asr_cnn.evaluation.scoring.smoothed`.
+    """
+    if not spans:
+        raise ValueError("calibrate_smoothing needs at least one smoothing span")
+    calibrations = [calibrate(smoothed(raw, rows), target_fa_per_hour) for rows in sorted(set(spans))]
+    return max(calibrations, key=merit)  # the first of equals: the shortest span
+
+
+def merit(calibration: Calibration) -> tuple[float, float]:
+    """What makes a calibration better: more validation keywords detected, then fewer false alarms."""
+    return calibration.recall, -(calibration.point.fa_per_hour or 0.0)
 
 
 def score_validation(detector: Detector, stream_folders: Sequence[str | Path],
@@ -130,9 +166,11 @@ def score_validation(detector: Detector, stream_folders: Sequence[str | Path],
     return stored(detector, rows, seconds, labels)
 
 
-def write_calibration(spotter_extra: dict[str, Any], calibration: Calibration, detector: Detector) -> None:
-    """Store the thresholds and how they were chosen in a spotter's ``extra`` (saved with the checkpoint)."""
+def write_calibration(spotter_extra: dict[str, Any], calibration: Calibration) -> None:
+    """Store the thresholds and how they were chosen in a spotter's ``extra`` (saved with the checkpoint).
+
+    ``extra["calibration"]`` carries the smoothing and refractory spans the thresholds hold for, which a
+    :class:`~asr_cnn.detect.Detector` built from the checkpoint then uses.
+    """
     spotter_extra["thresholds"] = dict(calibration.thresholds)
-    spotter_extra["calibration"] = calibration.summary() | {
-        "smoothing_s": detector.smoother.span * detector.hop_s,  # the thresholds hold for this detector
-        "refractory_s": detector.picker.refractory_rows * detector.hop_s}
+    spotter_extra["calibration"] = calibration.summary()

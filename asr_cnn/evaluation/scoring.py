@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -17,6 +17,7 @@ from torch.nn.utils.rnn import pad_sequence
 
 from asr_cnn.detect.detector import Detector
 from asr_cnn.detect.files import DEFAULT_BLOCK_SECONDS, read_blocks
+from asr_cnn.detect.smoothing import MovingAverage
 from asr_cnn.streaming.scan import num_windows
 
 SECONDS_PER_HOUR = 3600.0
@@ -36,6 +37,7 @@ class Scored:
         window_s: Seconds of audio per window.
         refractory_rows: The detector's quiet rows after an event.
         thresholds: The detector's own threshold per class, ``inf`` for classes that never fire.
+        smoothing_rows: Rows the detector's moving average spanned (1: the posteriors themselves).
 
     Shape:
         scores: (B, N, K). thresholds: (K,).
@@ -49,6 +51,7 @@ class Scored:
     window_s: float
     refractory_rows: int
     thresholds: torch.Tensor
+    smoothing_rows: int
 
     @property
     def hours(self) -> float:
@@ -66,7 +69,23 @@ def stored(detector: Detector, rows: list[torch.Tensor], seconds: list[float],
     scores = (pad_sequence(rows, batch_first=True, padding_value=float("nan")) if rows  # (B, N, K)
               else torch.zeros(0, 0, len(detector.labels)))
     return Scored(scores, seconds, labels, list(detector.labels), detector.hop_s, detector.window_s,
-                  detector.picker.refractory_rows, detector.picker.thresholds.cpu())
+                  detector.picker.refractory_rows, detector.picker.thresholds.cpu(), detector.smoother.span)
+
+
+def smoothed(scored: Scored, rows: int) -> Scored:
+    """Posteriors stored without smoothing, smoothed as a detector with a ``rows``-row moving average would.
+
+    Lets calibration try several spans on one scoring pass. Rows without a score (after a stream's end)
+    stay without one.
+
+    Raises:
+        ValueError: ``scored`` was smoothed already.
+    """
+    if scored.smoothing_rows != 1:
+        raise ValueError(f"only unsmoothed scores can be smoothed again; these were over {scored.smoothing_rows} rows")
+    batch, _, classes = scored.scores.shape
+    average = MovingAverage(rows, batch, classes, dtype=scored.scores.dtype).push(scored.scores)  # (B, N, K)
+    return replace(scored, scores=average.masked_fill(scored.scores.isnan(), float("nan")), smoothing_rows=rows)
 
 
 def stream_scores(detector: Detector, path: str | os.PathLike, block_seconds: float = DEFAULT_BLOCK_SECONDS

@@ -90,11 +90,11 @@ def combine(cfg: DictConfig) -> dict[str, Any]:
     if calibrated is None:
         raise ValueError(f"{cfg.data.root}: no validation streams to calibrate the ensemble on; build the corpus "
                          "it was trained on (recipes/make_data.py with the same data settings)")
-    write_calibration(ensemble.extra, *calibrated)
+    write_calibration(ensemble.extra, calibrated)
     ensemble.extra["members"] = [str(path) for path in paths]
     output = Path(cfg.run_dir) / MODEL_NAME
     output.parent.mkdir(parents=True, exist_ok=True)
     ensemble.save(output)
     log.info("ensemble of %d: thresholds %s, validation recall %.3f at %.2f false alarms per hour -> %s",
-             len(paths), ensemble.extra["thresholds"], calibrated[0].recall, calibrated[0].point.fa_per_hour or 0.0, output)
+             len(paths), ensemble.extra["thresholds"], calibrated.recall, calibrated.point.fa_per_hour or 0.0, output)
     return {"model": str(output), "thresholds": ensemble.extra["thresholds"], "calibration": ensemble.extra["calibration"]}

@@ -34,8 +34,8 @@ from asr_cnn.data.realnegatives import load_split, real_negatives, unsafe_keywor
 from asr_cnn.data.running import read_running
 from asr_cnn.data.speech_commands import SpeechCommands
 from asr_cnn.data.streams import stream_folder
-from asr_cnn.detect.detector import DEFAULT_REFRACTORY_S, DEFAULT_SMOOTHING_S, Detector
-from asr_cnn.evaluation.calibration import Calibration, calibrate, score_validation
+from asr_cnn.detect.detector import DEFAULT_REFRACTORY_S, Detector, rows_for
+from asr_cnn.evaluation.calibration import Calibration, calibrate_smoothing, merit, score_validation
 from asr_cnn.evaluation.scoring import Scored
 from asr_cnn.evaluation.sweep import point_at
 from asr_cnn.models.spotter import KeywordSpotter
@@ -75,6 +75,10 @@ def check_live(live: Mapping[str, Any]) -> None:
             fail(key, "a range [low, high] of seconds with 0 <= low <= high")
     if not isinstance(live.get("real_negatives"), bool):
         fail("real_negatives", "true or false")
+    spans = live.get("smoothing_s")
+    if isinstance(spans, str) or not hasattr(spans, "__len__") or len(spans) == 0 \
+            or not all(is_number(span) and span >= 0 for span in spans):
+        fail("smoothing_s", "a non-empty list of moving-average spans in seconds, each >= 0")
 
 
 def train_augment(cfg_data: DictConfig, seed: int, **changes: Any) -> WaveAugment | None:
@@ -180,20 +184,23 @@ def validation_folder(cfg: DictConfig) -> Path | None:
 
 
 def validation_calibration(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device,
-                           cached: Callable[[Detector], Scored] | None = None) -> tuple[Calibration, Detector] | None:
+                           cached: Callable[[Detector], Scored] | None = None) -> Calibration | None:
     """Calibrate ``spotter`` on the corpus's validation streams; ``None`` without them.
 
     The streams hold the validation split's voices, running speech, noise and (when the keywords allow
-    it) its real speakers' read speech. ``cached`` scores them from cached features instead of audio
+    it) its real speakers' read speech. They are scored once without smoothing, and the thresholds and
+    the moving-average span come from :func:`~asr_cnn.evaluation.calibration.calibrate_smoothing` over
+    ``cfg.trainer.live.smoothing_s``. ``cached`` scores them from cached features instead of audio
     (:meth:`~asr_cnn.training.cached_validation.CachedValidation.scored`).
     """
     folder = validation_folder(cfg)
     if folder is None:
         return None
-    # The library's spans, not those of an earlier calibration this spotter may carry (a resumed run's).
-    detector = Detector(spotter, smoothing_s=DEFAULT_SMOOTHING_S, refractory_s=DEFAULT_REFRACTORY_S, device=device)
+    # The library's refractory period, not that of an earlier calibration this spotter may carry (a resumed run's).
+    detector = Detector(spotter, smoothing_s=0.0, refractory_s=DEFAULT_REFRACTORY_S, device=device)  # one row: raw
     scored = cached(detector) if cached is not None else score_validation(detector, [folder])
-    return calibrate(scored, cfg.trainer.live.target_fa_per_hour), detector
+    spans = [rows_for(seconds, spotter) for seconds in cfg.trainer.live.smoothing_s]
+    return calibrate_smoothing(scored, cfg.trainer.live.target_fa_per_hour, spans)
 
 
 def real_negatives_check(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device) -> dict[str, float] | None:
@@ -209,6 +216,4 @@ def real_negatives_check(cfg: DictConfig, spotter: KeywordSpotter, device: torch
 
 def better(candidate: Calibration, best: Mapping[str, float] | None) -> bool:
     """Whether a checkpoint's validation result beats the best so far: more recall, then fewer false alarms."""
-    if best is None:
-        return True
-    return (candidate.recall, -(candidate.point.fa_per_hour or 0.0)) > (best["recall"], -best["fa_per_hour"])
+    return best is None or merit(candidate) > (best["recall"], -best["fa_per_hour"])

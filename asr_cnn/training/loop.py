@@ -29,7 +29,7 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from asr_cnn.data.negatives import Window
-from asr_cnn.detect.detector import NON_KEYWORDS, Detector
+from asr_cnn.detect.detector import NON_KEYWORDS
 from asr_cnn.evaluation.calibration import Calibration, write_calibration
 from asr_cnn.evaluation.clips import evaluate_dataset
 from asr_cnn.models.spotter import KeywordSpotter
@@ -154,7 +154,7 @@ class Run:
     writer: SummaryWriter | None = None
     history: list[dict] = field(default_factory=list)
     best: dict | None = None  # epoch, recall and false alarms per hour of the best checkpoint on validation streams
-    best_calibration: tuple[Calibration, Detector] | None = None  # of best.pt, when chosen in this process
+    best_calibration: Calibration | None = None  # of best.pt, when chosen in this process
 
     def save_resume(self, progress: dict) -> None:
         mined = [[w.source, w.start] for w in self.live.mined]  # mining is part of where training stands
@@ -268,7 +268,7 @@ def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
         # best.pt was calibrated when it was chosen; only a run resumed since, or one without selection, recomputes.
         calibrated = run.best_calibration or validation_calibration(cfg, spotter, ctx.device)
         if calibrated is not None:
-            write_calibration(spotter.extra, *calibrated)
+            write_calibration(spotter.extra, calibrated)
         spotter.save(run.run_dir / MODEL_NAME)
         metrics = write_run_outputs(cfg, spotter, run.history, run.run_dir, device=ctx.device)
         if calibrated is not None:
@@ -288,14 +288,13 @@ def select(run: Run, epoch: int) -> dict[str, float]:
         ``val_recall`` and ``val_fa_per_hour`` at the calibrated thresholds (empty without validation streams).
     """
     cached = run.validation.scored if run.validation is not None else None
-    calibrated = validation_calibration(run.cfg, run.spotter, run.ctx.device, cached)
-    if calibrated is None:
+    calibration = validation_calibration(run.cfg, run.spotter, run.ctx.device, cached)
+    if calibration is None:
         return {}
-    calibration = calibrated[0]
     fa_per_hour = calibration.point.fa_per_hour or 0.0
     if better(calibration, run.best):
         atomic_save(run.spotter.state_dict(), run.run_dir / BEST_NAME)
-        run.best_calibration = calibrated
+        run.best_calibration = calibration
         run.best = {"epoch": epoch, "recall": calibration.recall, "fa_per_hour": fa_per_hour}
     return {"val_recall": calibration.recall, "val_fa_per_hour": fa_per_hour}
 
