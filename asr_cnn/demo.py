@@ -116,8 +116,9 @@ def run_demo(overrides: list[str], real_set: Path = REAL_SET) -> dict:
     calibration = metrics.get("calibration", {})
     thresholds = KeywordSpotter.load(result["model"]).extra.get("thresholds", {})
     shipped = ", ".join(f"{k} {t:.3g}" for k, t in thresholds.items()) or "the detector's default"
+    smoothing = f" over {calibration['smoothing_s']:.2f} s of smoothing" if "smoothing_s" in calibration else ""
     print(f"      {metrics['train_seconds']:.0f} s of training; thresholds calibrated on validation streams for "
-          f"{calibration.get('target_fa_per_hour', 'n/a')} false alarms per hour: {shipped}", flush=True)
+          f"{calibration.get('target_fa_per_hour', 'n/a')} false alarms per hour: {shipped}{smoothing}", flush=True)
 
     print("[3/5] clips never heard in training:", flush=True)
     for split, report in metrics["splits"].items():
