@@ -29,6 +29,11 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def is_numbers(value: Any) -> bool:
+    """A list of numbers (a Hydra ``ListConfig`` included; a string is not one)."""
+    return not isinstance(value, (str, bytes)) and hasattr(value, "__len__") and all(is_number(v) for v in value)
+
+
 def check_trainer(trainer: Mapping[str, Any]) -> None:
     """Check the scalar settings of a composed ``cfg.trainer``.
 

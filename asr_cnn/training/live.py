@@ -39,7 +39,7 @@ from asr_cnn.evaluation.calibration import Calibration, calibrate_smoothing, mer
 from asr_cnn.evaluation.scoring import Scored
 from asr_cnn.evaluation.sweep import point_at
 from asr_cnn.models.spotter import KeywordSpotter
-from asr_cnn.training.checks import is_integer, is_number
+from asr_cnn.training.checks import is_integer, is_number, is_numbers
 from asr_cnn.training.mining import mine
 
 log = logging.getLogger(__name__)
@@ -70,14 +70,12 @@ def check_live(live: Mapping[str, Any]) -> None:
             fail(key, "an integer >= 0")
     for key in ("tail_s", "gap_s"):
         bounds = live.get(key)
-        if isinstance(bounds, str) or not hasattr(bounds, "__len__") or len(bounds) != 2 \
-                or not all(is_number(b) for b in bounds) or not 0 <= bounds[0] <= bounds[1]:
+        if not is_numbers(bounds) or len(bounds) != 2 or not 0 <= bounds[0] <= bounds[1]:
             fail(key, "a range [low, high] of seconds with 0 <= low <= high")
     if not isinstance(live.get("real_negatives"), bool):
         fail("real_negatives", "true or false")
     spans = live.get("smoothing_s")
-    if isinstance(spans, str) or not hasattr(spans, "__len__") or len(spans) == 0 \
-            or not all(is_number(span) and span >= 0 for span in spans):
+    if not is_numbers(spans) or len(spans) == 0 or min(spans) < 0:
         fail("smoothing_s", "a non-empty list of moving-average spans in seconds, each >= 0")
 
 
