@@ -13,6 +13,7 @@ import torch
 from asr_cnn.constants import CLIP_SAMPLES, SAMPLE_RATE
 from asr_cnn.data import SILENCE, UNKNOWN, SpeechCommands, make_labels
 from asr_cnn.data.manifest import MANIFEST_COLUMNS
+from asr_cnn.data.negatives import WindowSources
 
 LABELS = make_labels(["yes", "no"])
 
@@ -49,6 +50,33 @@ def test_longer_items_are_silence_then_the_clip(google_folder):
             assert torch.equal(wave[CLIP_SAMPLES + 7:], one[index][0])
     with pytest.raises(ValueError, match="at least one clip"):
         SpeechCommands(google_folder, "train", LABELS, samples=CLIP_SAMPLES - 1)
+
+
+def test_a_share_of_longer_items_lead_in_with_running_speech(google_folder):
+    """Clips after speech as well as after silence, so silence before a clip is no cue for a keyword."""
+    lead_in = CLIP_SAMPLES // 2
+    speech = WindowSources([torch.arange(1, 5 * SAMPLE_RATE + 1, dtype=torch.float32)], CLIP_SAMPLES + lead_in)
+    one = SpeechCommands(google_folder, "train", LABELS)
+    long = SpeechCommands(google_folder, "train", LABELS, samples=CLIP_SAMPLES + lead_in, lead=speech,
+                          lead_speech=0.5)
+    led = []
+    for epoch in range(8):
+        long.set_epoch(epoch)
+        for index, record in enumerate(long.records):
+            if record.label == SILENCE:
+                continue
+            wave, _ = long[index]
+            assert torch.equal(wave[lead_in:], one[index][0])  # the clip ends the item, untouched
+            head = wave[:lead_in]
+            if head.abs().max() > 0:  # consecutive samples of the source, ending a window of it
+                assert torch.equal(head, torch.arange(head[0], head[0] + lead_in, dtype=torch.float32))
+            led.append(bool(head.abs().max() > 0))
+    assert 0.3 < sum(led) / len(led) < 0.7
+    assert torch.equal(long[0][0], long[0][0])  # seeded per epoch and item
+    with pytest.raises(ValueError, match="lead_speech"):
+        SpeechCommands(google_folder, "train", LABELS, samples=CLIP_SAMPLES + lead_in, lead_speech=0.5)
+    with pytest.raises(ValueError, match="shorter than the lead-in"):
+        SpeechCommands(google_folder, "train", LABELS, samples=3 * CLIP_SAMPLES, lead=speech, lead_speech=0.5)
 
 
 def test_real_layout_splits_come_from_the_lists(google_folder):

@@ -51,6 +51,7 @@ def test_the_training_set_holds_clips_speech_windows_and_keywords_in_context(tin
 
 @pytest.mark.parametrize("override, key", [
     ("trainer.live.speech_windows=-1", "speech_windows"), ("trainer.live.partial_fraction=2", "partial_fraction"),
+    ("trainer.live.lead_speech=1.5", "lead_speech"),
     ("trainer.live.mining_rounds=1.5", "mining_rounds"), ("trainer.live.tail_s=[0.3,0.1]", "tail_s"),
     ("trainer.live.real_negatives=maybe", "real_negatives"), ("trainer.live.target_fa_per_hour=abc", "target"),
     ("trainer.live.smoothing_s=[]", "smoothing_s"), ("trainer.live.smoothing_s=[0.5,-1]", "smoothing_s"),

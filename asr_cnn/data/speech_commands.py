@@ -9,7 +9,7 @@ positions. A folder with a ``manifest.csv`` (built by :func:`asr_cnn.data.corpus
 from the manifest instead, which also names the held-out ``test_engine`` split.
 
 Features are never computed here: items are 1-s waveforms (longer when a model's window is: the clip
-then ends the item, after silence), and the model's front end does the rest.
+then ends the item, after a lead-in of silence or speech), and the model's front end does the rest.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from asr_cnn.data.config import HELD_OUT_SPLIT, SPLITS, CorpusError
 from asr_cnn.data.epochs import EpochSeeded
 from asr_cnn.data.labels import SILENCE, UNKNOWN
 from asr_cnn.data.manifest import MANIFEST_FILE, SPLIT_LISTS, UNKNOWN_SOURCE, Record, read_manifest
+from asr_cnn.data.negatives import WindowSources
 from asr_cnn.data.plan import NOISE_ENGINE
 
 ALL_SPLITS = (*SPLITS, HELD_OUT_SPLIT)
@@ -52,8 +53,11 @@ class SpeechCommands(EpochSeeded):
         unknown_fraction: Keep at most this many ``_unknown_`` clips per keyword clip (seeded sample);
             ``None`` keeps all. Real Speech Commands has many more unknown than keyword clips.
         samples: Samples per item, at least one clip (:func:`asr_cnn.data.clips.item_samples`): a longer
-            item is silence and then the clip, as a wake word follows a pause; silence items are that
-            much noise.
+            item is a lead-in and then the clip; silence items are that much noise.
+        lead: Keyword-free audio the lead-in of a longer item may come from (the end of a random window).
+        lead_speech: Share of longer items whose lead-in comes from ``lead``; the others lead in with
+            silence, as a wake word follows a pause. Were every clip to follow silence, a model would
+            learn that a window starting with silence ends with a clip (and so, often, a keyword).
 
     Attributes:
         records: One :class:`Record` per item (path, label, engine, voice, split, ...).
@@ -66,11 +70,16 @@ class SpeechCommands(EpochSeeded):
 
     def __init__(self, root: str | Path, split: str, labels: Sequence[str], *, augment: WaveAugment | None = None,
                  seed: int = 0, silence_fraction: float = 0.1, unknown_fraction: float | None = None,
-                 samples: int = CLIP_SAMPLES) -> None:
+                 samples: int = CLIP_SAMPLES, lead: WindowSources | None = None, lead_speech: float = 0.0) -> None:
         self.root, self.split, self.labels = Path(root), split, list(labels)
         if samples < CLIP_SAMPLES:
             raise ValueError(f"items hold at least one clip ({CLIP_SAMPLES} samples), got samples={samples}")
-        self.samples = samples
+        if not 0 <= lead_speech <= 1 or (lead_speech > 0 and lead is None):
+            raise ValueError(f"lead_speech must be in [0, 1], and above 0 only with lead audio; got {lead_speech}")
+        if lead is not None and lead.window < samples - CLIP_SAMPLES:
+            raise ValueError(f"lead windows ({lead.window} samples) are shorter than the lead-in "
+                             f"({samples - CLIP_SAMPLES})")
+        self.samples, self.lead, self.lead_speech = samples, lead, lead_speech
         if split not in ALL_SPLITS:
             raise ValueError(f"split must be one of {ALL_SPLITS}, got {split!r}")
         if SILENCE not in self.labels or UNKNOWN not in self.labels or len(set(self.labels)) != len(self.labels):
@@ -105,20 +114,33 @@ class SpeechCommands(EpochSeeded):
         return len(self.records)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        """One clip, padded or cropped to 1 s and preceded by silence up to ``samples``, augmented when
-        ``augment`` is set.
+        """One clip, padded or cropped to 1 s and preceded by its lead-in up to ``samples``, augmented
+        when ``augment`` is set.
 
         Shape:
             Output: (samples,) float32 and an int label index.
         """
         record = self.records[index]
+        generator = self.generator(index)
         if record.path.parent.name == NOISE_DIR:  # silence cut from a long noise file
             wave = self._noise_clip(record)
         else:
-            wave = torch.nn.functional.pad(fit(load_audio(record.path)), (self.samples - CLIP_SAMPLES, 0))
+            wave = torch.cat([self._lead_in(generator), fit(load_audio(record.path))])  # (samples,)
         if self.augment is not None:
-            wave = self.augment(wave, self.generator(index))
+            wave = self.augment(wave, generator)
         return wave.float(), self.targets[index]
+
+    def _lead_in(self, generator: torch.Generator) -> torch.Tensor:
+        """What precedes a clip in an item: silence, or (a ``lead_speech`` share) the end of a ``lead`` window.
+
+        Shape:
+            Output: (samples - CLIP_SAMPLES,).
+        """
+        length = self.samples - CLIP_SAMPLES
+        if length == 0 or self.lead_speech == 0 or float(torch.rand((), generator=generator)) >= self.lead_speech:
+            return torch.zeros(length)
+        window = self.lead.cut(self.lead.draw(generator))  # (lead.window,)
+        return window[window.shape[0] - length:].float()
 
     def _noise_clip(self, record: Record) -> torch.Tensor:
         """``samples`` of a background noise file from ``record.start`` (repeated past its end), times ``record.gain``.

@@ -63,8 +63,9 @@ def check_live(live: Mapping[str, Any]) -> None:
     for key in FRACTIONS:
         if not is_number(live.get(key)) or live[key] < 0:
             fail(key, "a number >= 0")
-    if not is_number(live.get("partial_fraction")) or not 0 <= live["partial_fraction"] <= 1:
-        fail("partial_fraction", "a number in [0, 1]")
+    for key in ("partial_fraction", "lead_speech"):
+        if not is_number(live.get(key)) or not 0 <= live[key] <= 1:
+            fail(key, "a number in [0, 1]")
     for key in ("mining_rounds", "select_every"):
         if not is_integer(live.get(key)) or live[key] < 0:
             fail(key, "an integer >= 0")
@@ -150,7 +151,6 @@ def build_live_data(cfg: DictConfig, labels: list[str], window: int) -> LiveData
     root = Path(cfg.data.root)
     augment = train_augment(cfg.data, seed)
     item = item_samples(window)  # a clip, or the window when longer; training crops the window
-    clips = SpeechCommands(root, "train", labels, augment=augment, seed=seed, samples=item)
     speech = [s for s in (read_running(root, "train"),) if s is not None]
     real = real_speech(cfg.data, "train") if live.real_negatives else []
     if real:
@@ -158,8 +158,11 @@ def build_live_data(cfg: DictConfig, labels: list[str], window: int) -> LiveData
     unknown = labels.index(UNKNOWN)
     if not speech:
         log.info("no running speech in %s: training on clips alone", root)
-        return LiveData(clips, [], None, unknown, augment, seed)
+        return LiveData(SpeechCommands(root, "train", labels, augment=augment, seed=seed, samples=item), [],
+                        None, unknown, augment, seed)
     sources = WindowSources(speech, item)
+    clips = SpeechCommands(root, "train", labels, augment=augment, seed=seed, samples=item, lead=sources,
+                           lead_speech=live.lead_speech)
 
     def count(fraction: float) -> int:
         return math.ceil(fraction * len(clips))
