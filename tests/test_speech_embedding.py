@@ -128,11 +128,21 @@ def test_per_call_clip_refuses_to_stream():
         SpeechEmbeddingMel(floor_db=-100.0, top_db=80.0).init_state(1)
 
 
-def test_pretrained_experiment_scans_exactly(speech):
-    spotter = KeywordSpotter.from_config(compose_config("train", ["experiment=pretrained", "+labels=[a,b,c]"])).eval()
+@pytest.mark.parametrize("experiment", ["pretrained", "wakewords_long"])
+def test_pretrained_experiment_scans_exactly(speech, experiment):
+    spotter = KeywordSpotter.from_config(compose_config("train", [f"experiment={experiment}", "+labels=[a,b,c]"])).eval()
     assert spotter.hop_samples == 160 * STRIDE
     audio = speech[:, : spotter.window_samples + 4 * spotter.hop_samples + 77]
     torch.testing.assert_close(scan(spotter, audio), naive_scan(spotter, audio), **TOL)
+
+
+def test_the_long_wake_word_window_holds_its_tdnn():
+    """wakewords_long's 7-tap TDNN needs its 1.5 s window: 1 s cannot hold it."""
+    cfg = compose_config("train", ["experiment=wakewords_long", "+labels=[a,b,c]"])
+    assert 16000 < KeywordSpotter.from_config(cfg).window_samples <= 24000  # the longest that fits 1.5 s
+    cfg.spotter.window_seconds = 1.0
+    with pytest.raises(ValueError, match="needs 124 frames but a 1.0 s window has only 97"):
+        KeywordSpotter.from_config(cfg)
 
 
 @pytest.mark.parametrize("trainable", [0, 2, STAGES])
