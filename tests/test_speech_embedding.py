@@ -12,6 +12,7 @@ from streaming_helpers import assert_streams_exactly, check_streaming_contract
 
 from asr_cnn import KeywordSpotter
 from asr_cnn.config import compose_config
+from asr_cnn.constants import SAMPLE_RATE
 from asr_cnn.data.engines.espeak import EspeakEngine
 from asr_cnn.frontend import SpeechEmbeddingMel
 from asr_cnn.frontend.speech_embedding_mel import centred_window, slaney_filterbank
@@ -139,7 +140,7 @@ def test_pretrained_experiment_scans_exactly(speech, experiment):
 def test_the_long_wake_word_window_holds_its_tdnn():
     """wakewords_long's 7-tap TDNN needs its 1.5 s window: 1 s cannot hold it."""
     cfg = compose_config("train", ["experiment=wakewords_long", "+labels=[a,b,c]"])
-    assert 16000 < KeywordSpotter.from_config(cfg).window_samples <= 24000  # the longest that fits 1.5 s
+    assert SAMPLE_RATE < KeywordSpotter.from_config(cfg).window_samples <= 1.5 * SAMPLE_RATE  # the longest that fits
     cfg.spotter.window_seconds = 1.0
     with pytest.raises(ValueError, match="needs 124 frames but a 1.0 s window has only 97"):
         KeywordSpotter.from_config(cfg)
