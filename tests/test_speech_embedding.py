@@ -131,7 +131,8 @@ def test_per_call_clip_refuses_to_stream():
 
 @pytest.mark.parametrize("experiment", ["pretrained", "wakewords_long"])
 def test_pretrained_experiment_scans_exactly(speech, experiment):
-    spotter = KeywordSpotter.from_config(compose_config("train", [f"experiment={experiment}", "+labels=[a,b,c]"])).eval()
+    cfg = compose_config("train", [f"experiment={experiment}", "+labels=[a,b,c]"])
+    spotter = KeywordSpotter.from_config(cfg).eval()
     assert spotter.hop_samples == 160 * STRIDE
     audio = speech[:, : spotter.window_samples + 4 * spotter.hop_samples + 77]
     torch.testing.assert_close(scan(spotter, audio), naive_scan(spotter, audio), **TOL)
