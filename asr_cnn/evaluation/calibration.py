@@ -2,11 +2,18 @@
 
 The target is the whole model's false alarms per hour; each keyword gets an equal share of it and the
 lowest threshold of the grid that keeps that keyword's false alarms within its share (each keyword on
-its own, through the detector's own picking, :func:`~asr_cnn.evaluation.sweep.sweep`). False alarms fall
-as the threshold rises, so a binary search over the grid finds it in a few replays instead of one per
-grid point. A share below one false alarm in the hours measured means none at all there. A keyword no
+its own, through the detector's own picking, :func:`~asr_cnn.evaluation.sweep.sweep`, which replays the
+whole grid in one batch). A share below one false alarm in the hours measured means none at all there. A keyword no
 threshold of the grid brings within its share gets the grid's highest threshold and is reported as
 missing the target.
+
+Counting alone cannot certify a rate below one per validation span: a threshold just above the loudest
+false alarm of one hour lets through about one per hour of the same material (each new hour's loudest beats
+it half the time), whatever the target. So each keyword's count curve is also extrapolated
+(:func:`tail_threshold`): above the highest threshold ``u`` that still raises ``tail_events`` false alarms,
+the curve is fitted with an exponential in logit space, ``N(t) = N(u) exp(-(logit t - logit u) / scale)``
+(peaks over a threshold, a generalised Pareto tail of shape 0), and the keyword gets the higher of the
+counted threshold and the one where the fit falls to its share.
 
 Thresholds hold for the posterior smoothing they were chosen with, and the smoothing matters: a longer
 moving average flattens the one- or two-row spikes that most false alarms are, while a spoken keyword
@@ -22,6 +29,7 @@ that measurement meaningless. The result goes into the checkpoint (``extra["thre
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,37 +87,42 @@ class Calibration:
                 "smoothing_s": self.smoothing_s, "refractory_s": self.refractory_s}
 
 
-def calibrate(scored: Scored, target_fa_per_hour: float, grid: torch.Tensor = CALIBRATION_GRID) -> Calibration:
+def calibrate(scored: Scored, target_fa_per_hour: float, tail_events: int,
+              grid: torch.Tensor = CALIBRATION_GRID) -> Calibration:
     """Per-keyword thresholds that keep the model within ``target_fa_per_hour`` on ``scored``.
 
     Args:
         scored: Validation streams (labelled ones for recall; false alarms counted on all of them).
         target_fa_per_hour: False alarms per hour allowed for all keywords together, shared equally.
-        grid: Thresholds to choose from, ascending.
+        tail_events: False alarms the tail fit starts from (:func:`tail_threshold`); 0 counts only.
+        grid: Thresholds to choose from, ascending, within (0, 1).
 
     Raises:
-        ValueError: A negative target, or no audio scored.
+        ValueError: A negative target or ``tail_events``, or no audio scored.
 
     Shape:
         grid: (T,).
     """
     if target_fa_per_hour < 0:
         raise ValueError(f"target_fa_per_hour must be >= 0, got {target_fa_per_hour}")
+    if tail_events < 0:
+        raise ValueError(f"tail_events must be >= 0, got {tail_events}")
     if scored.hours <= 0:
         raise ValueError("calibration needs validation audio; none was scored")
     keywords = scored.keywords
-    share = target_fa_per_hour / len(keywords)
+    allowed = target_fa_per_hour / len(keywords) * scored.hours  # false alarms each keyword may raise here
     thresholds, met = {}, {}
     for keyword in keywords:
-        def within(index: int) -> bool:
-            return sweep(scored, grid=grid[index:index + 1], keywords=[keyword])[0].fa_per_hour <= share
-
-        low, high = 0, len(grid) - 1  # the answer lies in [low, high], if anywhere
-        while low < high:
-            middle = (low + high) // 2
-            low, high = (low, middle) if within(middle) else (middle + 1, high)
-        met[keyword] = within(high)
-        thresholds[keyword] = float(grid[high])
+        counts = torch.tensor([p.false_alarms for p in sweep(scored, grid=grid, keywords=[keyword])],
+                              dtype=torch.float64)  # (T,) non-increasing
+        within = (counts <= allowed).nonzero()
+        met[keyword] = len(within) > 0
+        index = int(within[0]) if met[keyword] else len(grid) - 1
+        fitted = tail_threshold(grid, counts, allowed, tail_events) if tail_events else None
+        if fitted is not None:  # the lowest grid threshold at or above the fit's
+            index = max(index, min(int(torch.searchsorted(grid, torch.tensor([fitted], dtype=grid.dtype))),
+                                   len(grid) - 1))
+        thresholds[keyword] = float(grid[index])
     per_class = scored.thresholds.clone()
     for index, name in enumerate(scored.classes):
         if name in thresholds:
@@ -118,14 +131,47 @@ def calibrate(scored: Scored, target_fa_per_hour: float, grid: torch.Tensor = CA
                        scored.smoothing_rows * scored.hop_s, scored.refractory_rows * scored.hop_s)
 
 
-def calibrate_smoothing(raw: Scored, target_fa_per_hour: float, spans: Sequence[int]) -> Calibration:
+def tail_threshold(grid: torch.Tensor, counts: torch.Tensor, allowed: float, tail_events: int) -> float | None:
+    """The threshold at which an exponential fit of the false alarms' tail falls to ``allowed``.
+
+    ``u`` is the highest threshold of ``grid`` with at least ``tail_events`` false alarms. The fit's scale
+    is their mean excess over ``u`` in logits, read off the counts themselves: the integral of
+    ``N(t) / N(u)`` over ``logit t`` from ``u`` up (trapezoids between grid points). The maximum-likelihood
+    scale of an exponential is that mean.
+
+    Args:
+        grid: Thresholds, ascending, within (0, 1).
+        counts: False alarms at each, non-increasing.
+        allowed: False alarms the fit may leave, >= 0.
+        tail_events: Where the fit starts, >= 1.
+
+    Returns:
+        The threshold, possibly between grid points or 1.0 when ``allowed`` is 0; ``None`` when even the
+        grid's lowest threshold raises fewer than ``tail_events`` false alarms (too few to fit).
+
+    Shape:
+        grid, counts: (T,).
+    """
+    enough = (counts >= tail_events).nonzero()
+    if len(enough) == 0:
+        return None
+    start = int(enough[-1])
+    logits, tail = torch.logit(grid[start:].double()), counts[start:].double()  # (T - start,)
+    scale = float(((tail[1:] + tail[:-1]) / 2 * logits.diff()).sum() / tail[0])
+    if allowed <= 0:
+        return 1.0
+    return float(torch.sigmoid(logits[0] + scale * math.log(max(float(tail[0]) / allowed, 1.0))))
+
+
+def calibrate_smoothing(raw: Scored, target_fa_per_hour: float, tail_events: int, spans: Sequence[int]
+                        ) -> Calibration:
     """The calibration, among those at each moving-average span, that detects the most validation keywords.
 
     Ties go to the shorter span, then fewer false alarms decide.
 
     Args:
         raw: Validation streams scored without smoothing (``smoothing_rows`` 1).
-        target_fa_per_hour: As for :func:`calibrate`.
+        target_fa_per_hour, tail_events: As for :func:`calibrate`.
         spans: Moving-average spans to try, in score rows, each >= 1.
 
     Raises:
@@ -133,7 +179,7 @@ def calibrate_smoothing(raw: Scored, target_fa_per_hour: float, spans: Sequence[
     """
     if not spans:
         raise ValueError("calibrate_smoothing needs at least one smoothing span")
-    calibrations = [calibrate(smoothed(raw, rows), target_fa_per_hour) for rows in sorted(set(spans))]
+    calibrations = [calibrate(smoothed(raw, rows), target_fa_per_hour, tail_events) for rows in sorted(set(spans))]
     return max(calibrations, key=merit)  # the first of equals: the shortest span
 
 

@@ -66,7 +66,7 @@ def check_live(live: Mapping[str, Any]) -> None:
     for key in ("partial_fraction", "lead_speech"):
         if not is_number(live.get(key)) or not 0 <= live[key] <= 1:
             fail(key, "a number in [0, 1]")
-    for key in ("mining_rounds", "select_every"):
+    for key in ("mining_rounds", "select_every", "tail_events"):
         if not is_integer(live.get(key)) or live[key] < 0:
             fail(key, "an integer >= 0")
     for key in ("tail_s", "gap_s"):
@@ -201,7 +201,7 @@ def validation_calibration(cfg: DictConfig, spotter: KeywordSpotter, device: tor
     detector = Detector(spotter, smoothing_s=0.0, refractory_s=DEFAULT_REFRACTORY_S, device=device)  # one row: raw
     scored = cached(detector) if cached is not None else score_validation(detector, [folder])
     spans = [rows_for(seconds, spotter) for seconds in cfg.trainer.live.smoothing_s]
-    return calibrate_smoothing(scored, cfg.trainer.live.target_fa_per_hour, spans)
+    return calibrate_smoothing(scored, cfg.trainer.live.target_fa_per_hour, cfg.trainer.live.tail_events, spans)
 
 
 def real_negatives_check(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device) -> dict[str, float] | None:
