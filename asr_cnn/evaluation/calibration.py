@@ -3,9 +3,9 @@
 The target is the whole model's false alarms per hour; each keyword gets an equal share of it and the
 lowest threshold of the grid that keeps that keyword's false alarms within its share (each keyword on
 its own, through the detector's own picking, :func:`~asr_cnn.evaluation.sweep.sweep`, which replays the
-whole grid in one batch). A share below one false alarm in the hours measured means none at all there. A keyword no
-threshold of the grid brings within its share gets the grid's highest threshold and is reported as
-missing the target.
+whole grid in one batch). A share below one false alarm in the hours measured means none at all there.
+A keyword no threshold of the grid brings within its share gets the grid's highest threshold and is
+reported as missing the target.
 
 Counting alone cannot certify a rate below one per validation span: a threshold just above the loudest
 false alarm of one hour lets through about one per hour of the same material (each new hour's loudest beats
@@ -120,8 +120,7 @@ def calibrate(scored: Scored, target_fa_per_hour: float, tail_events: int,
         index = int(within[0]) if met[keyword] else len(grid) - 1
         fitted = tail_threshold(grid, counts, allowed, tail_events) if tail_events else None
         if fitted is not None:  # the lowest grid threshold at or above the fit's
-            index = max(index, min(int(torch.searchsorted(grid, torch.tensor([fitted], dtype=grid.dtype))),
-                                   len(grid) - 1))
+            index = max(index, min(int((grid < fitted).sum()), len(grid) - 1))
         thresholds[keyword] = float(grid[index])
     per_class = scored.thresholds.clone()
     for index, name in enumerate(scored.classes):
@@ -155,11 +154,11 @@ def tail_threshold(grid: torch.Tensor, counts: torch.Tensor, allowed: float, tai
     enough = (counts >= tail_events).nonzero()
     if len(enough) == 0:
         return None
+    if allowed <= 0:
+        return 1.0
     start = int(enough[-1])
     logits, tail = torch.logit(grid[start:].double()), counts[start:].double()  # (T - start,)
     scale = float(((tail[1:] + tail[:-1]) / 2 * logits.diff()).sum() / tail[0])
-    if allowed <= 0:
-        return 1.0
     return float(torch.sigmoid(logits[0] + scale * math.log(max(float(tail[0]) / allowed, 1.0))))
 
 
