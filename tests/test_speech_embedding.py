@@ -129,7 +129,7 @@ def test_per_call_clip_refuses_to_stream():
         SpeechEmbeddingMel(floor_db=-100.0, top_db=80.0).init_state(1)
 
 
-@pytest.mark.parametrize("experiment", ["pretrained", "wakewords_long"])
+@pytest.mark.parametrize("experiment", ["pretrained", "wakewords"])
 def test_pretrained_experiment_scans_exactly(speech, experiment):
     cfg = compose_config("train", [f"experiment={experiment}", "+labels=[a,b,c]"])
     spotter = KeywordSpotter.from_config(cfg).eval()
@@ -139,8 +139,8 @@ def test_pretrained_experiment_scans_exactly(speech, experiment):
 
 
 def test_the_long_wake_word_window_holds_its_tdnn():
-    """wakewords_long's 7-tap TDNN needs its 1.5 s window: 1 s cannot hold it."""
-    cfg = compose_config("train", ["experiment=wakewords_long", "+labels=[a,b,c]"])
+    """wakewords' 7-tap TDNN needs its 1.5 s window: 1 s cannot hold it."""
+    cfg = compose_config("train", ["experiment=wakewords", "+labels=[a,b,c]"])
     assert SAMPLE_RATE < KeywordSpotter.from_config(cfg).window_samples <= 1.5 * SAMPLE_RATE  # the longest that fits
     cfg.spotter.window_seconds = 1.0
     with pytest.raises(ValueError, match="needs 124 frames but a 1.0 s window has only 97"):
