@@ -2,8 +2,9 @@
 
 The target is the whole model's false alarms per hour; each keyword gets an equal share of it and the
 lowest threshold of the grid that keeps that keyword's false alarms within its share (each keyword on
-its own, through the detector's own picking, :func:`~asr_cnn.evaluation.sweep.sweep`, which replays the
-whole grid in one batch). A share below one false alarm in the hours measured means none at all there.
+its own, through the detector's own picking, :func:`~asr_cnn.evaluation.sweep.sweep`). False alarms fall
+as the threshold rises, so a binary search over the grid finds it in a few replays instead of one per
+grid point. A share below one false alarm in the hours measured means none at all there.
 A keyword no threshold of the grid brings within its share gets the grid's highest threshold and is
 reported as missing the target.
 
@@ -29,8 +30,9 @@ that measurement meaningless. The result goes into the checkpoint (``extra["thre
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,9 @@ from asr_cnn.evaluation.sweep import point_at, sweep
 CALIBRATION_GRID = torch.cat([torch.linspace(0.05, 0.99, 95, dtype=torch.float64),
                               1.0 - torch.logspace(-2.25, -6.0, 16, dtype=torch.float64)])
 """Thresholds tried: steps of 0.01, then finer towards 1, where a well-trained model's false alarms score."""
+
+TAIL_CHUNK = 16
+"""Thresholds of the grid below those swept so far that each sweep of a keyword's tail adds."""
 
 BLOCK_SECONDS = 30.0
 """Seconds of audio per detector call while scoring (the events do not depend on it)."""
@@ -113,14 +118,7 @@ def calibrate(scored: Scored, target_fa_per_hour: float, tail_events: int,
     allowed = target_fa_per_hour / len(keywords) * scored.hours  # false alarms each keyword may raise here
     thresholds, met = {}, {}
     for keyword in keywords:
-        counts = torch.tensor([p.false_alarms for p in sweep(scored, grid=grid, keywords=[keyword])],
-                              dtype=torch.float64)  # (T,) non-increasing
-        within = (counts <= allowed).nonzero()
-        met[keyword] = len(within) > 0
-        index = int(within[0]) if met[keyword] else len(grid) - 1
-        fitted = tail_threshold(grid, counts, allowed, tail_events) if tail_events else None
-        if fitted is not None:  # the lowest grid threshold at or above the fit's
-            index = max(index, min(int((grid < fitted).sum()), len(grid) - 1))
+        index, met[keyword] = keyword_threshold(scored, keyword, allowed, tail_events, grid)
         thresholds[keyword] = float(grid[index])
     per_class = scored.thresholds.clone()
     for index, name in enumerate(scored.classes):
@@ -128,6 +126,48 @@ def calibrate(scored: Scored, target_fa_per_hour: float, tail_events: int,
             per_class[index] = thresholds[name]
     return Calibration(thresholds, target_fa_per_hour, met, scored.hours, point_at(scored, thresholds=per_class),
                        scored.smoothing_rows * scored.hop_s, scored.refractory_rows * scored.hop_s)
+
+
+def keyword_threshold(scored: Scored, keyword: str, allowed: float, tail_events: int, grid: torch.Tensor
+                      ) -> tuple[int, bool]:
+    """The index in ``grid`` of ``keyword``'s threshold, and whether it keeps within ``allowed`` false alarms.
+
+    False alarms fall as the threshold rises, so a binary search finds the lowest threshold within
+    ``allowed`` in a few replays, and the tail is swept down from it in chunks of ``TAIL_CHUNK`` thresholds
+    until it raises ``tail_events``: each replay of a low threshold costs more than many high ones, where
+    false alarms are few. The grid's highest threshold when none is within ``allowed``.
+
+    Shape:
+        grid: (T,).
+    """
+    @functools.cache
+    def count(index: int) -> int:
+        return sweep(scored, grid=grid[index:index + 1], keywords=[keyword])[0].false_alarms
+
+    counted = lowest(len(grid), lambda i: count(i) <= allowed)
+    index, met = min(counted, len(grid) - 1), counted < len(grid)
+    if not tail_events:
+        return index, met
+    low = index
+    while True:  # sweep down in chunks until the lowest threshold swept raises tail_events
+        low = max(low - TAIL_CHUNK, 0)
+        counts = torch.tensor([p.false_alarms for p in sweep(scored, grid=grid[low:], keywords=[keyword])],
+                              dtype=torch.float64)  # (T - low,) non-increasing
+        if counts[0] >= tail_events or low == 0:
+            break
+    fitted = tail_threshold(grid[low:], counts, allowed, tail_events)
+    if fitted is None:  # too few false alarms to fit
+        return index, met
+    return max(index, min(int((grid < fitted).sum()), len(grid) - 1)), met  # the lowest grid threshold >= the fit
+
+
+def lowest(size: int, holds: Callable[[int], bool]) -> int:
+    """The lowest index in ``range(size)`` where ``holds``, which once true stays true; ``size`` if nowhere."""
+    low, high = 0, size  # the answer lies in [low, high]
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if holds(middle) else (middle + 1, high)
+    return low
 
 
 def tail_threshold(grid: torch.Tensor, counts: torch.Tensor, allowed: float, tail_events: int) -> float | None:
