@@ -3,10 +3,10 @@ no lower than where a fit of its false alarms' tail falls to that share."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
-
-import math
 
 from asr_cnn.evaluation.calibration import CALIBRATION_GRID, calibrate, calibrate_smoothing, tail_threshold
 from asr_cnn.evaluation.scoring import Scored

@@ -54,7 +54,8 @@ def test_the_training_set_holds_clips_speech_windows_and_keywords_in_context(tin
     ("trainer.live.lead_speech=1.5", "lead_speech"),
     ("trainer.live.mining_rounds=1.5", "mining_rounds"), ("trainer.live.tail_s=[0.3,0.1]", "tail_s"),
     ("trainer.live.real_negatives=maybe", "real_negatives"), ("trainer.live.target_fa_per_hour=abc", "target"),
-    ("trainer.live.tail_events=-1", "tail_events"), ("trainer.live.smoothing_s=[]", "smoothing_s"), ("trainer.live.smoothing_s=[0.5,-1]", "smoothing_s"),
+    ("trainer.live.tail_events=-1", "tail_events"),
+    ("trainer.live.smoothing_s=[]", "smoothing_s"), ("trainer.live.smoothing_s=[0.5,-1]", "smoothing_s"),
 ])
 def test_bad_live_settings_are_named_before_any_work(override, key, tmp_path):
     from asr_cnn.training.loop import train
