@@ -148,13 +148,13 @@ def keyword_threshold(scored: Scored, keyword: str, allowed: float, tail_events:
     index, met = min(counted, len(grid) - 1), counted < len(grid)
     if not tail_events:
         return index, met
-    low = index
-    while True:  # sweep down in chunks until the lowest threshold swept raises tail_events
-        low = max(low - TAIL_CHUNK, 0)
-        counts = torch.tensor([p.false_alarms for p in sweep(scored, grid=grid[low:], keywords=[keyword])],
-                              dtype=torch.float64)  # (T - low,) non-increasing
+    low, high, counts = max(index - TAIL_CHUNK, 0), len(grid), torch.zeros(0, dtype=torch.float64)
+    while True:  # sweep down in chunks, each threshold once, until the lowest swept raises tail_events
+        chunk = [p.false_alarms for p in sweep(scored, grid=grid[low:high], keywords=[keyword])]
+        counts = torch.cat([torch.tensor(chunk, dtype=torch.float64), counts])  # (T - low,) non-increasing
         if counts[0] >= tail_events or low == 0:
             break
+        low, high = max(low - TAIL_CHUNK, 0), low
     fitted = tail_threshold(grid[low:], counts, allowed, tail_events)
     if fitted is None:  # too few false alarms to fit
         return index, met
