@@ -9,7 +9,7 @@ from detect_support import bursty_audio, tiny_spotter
 from asr_cnn.detect import Detector
 from asr_cnn.evaluation import sweep as sweeping
 from asr_cnn.evaluation.scoring import score_clips, score_concatenation
-from asr_cnn.evaluation.sweep import SWEEP_THRESHOLDS, events_at, keyword_sweeps, sweep, sweep_events
+from asr_cnn.evaluation.sweep import SWEEP_THRESHOLDS, busy_blocks, events_at, keyword_sweeps, sweep, sweep_events
 
 LENGTHS_S = (2.5, 4.0, 1.6)  # unequal clips: one batch pads the shorter ones
 
@@ -57,6 +57,17 @@ def test_a_sweep_replays_the_picker_at_every_threshold(monkeypatch, elements):
             thresholds = torch.tensor([t if name in keywords else float("inf") for name in scored.classes])
             assert [key(e) for e in events] == [key(e) for e in events_at(scored, thresholds)]
     assert sum(map(len, swept[0])) > 0 and sum(map(len, swept[-1])) < sum(map(len, swept[0]))
+
+
+def test_a_sweep_replays_only_the_blocks_where_the_lowest_threshold_can_fire():
+    scores = torch.full((2, 10, 3), 0.2, dtype=torch.float64)  # (B, N, K)
+    scores[1, 4, 2] = 0.7  # block 1 of 4-row blocks, in the second stream
+    scores[0, 9, 0] = 0.5  # the last, partial block, reached exactly
+    scores[0, 0, 1] = float("nan")  # never fires
+    assert busy_blocks(scores, 0.5, 4) == [4, 8]
+    assert busy_blocks(scores, 0.6, 4) == [4]
+    assert busy_blocks(scores, 0.2, 4) == [0, 4, 8]
+    assert busy_blocks(scores, 0.8, 4) == []
 
 
 def test_operating_points_count_recall_on_one_set_and_false_alarms_on_another():

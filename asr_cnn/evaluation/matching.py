@@ -19,10 +19,14 @@ def overlaps(event: Event, label: dict[str, Any]) -> bool:
 
 def hit_flags(events: list[Event], labels: list[dict[str, Any]]) -> list[bool]:
     """Per event, in order: a hit (it matches a label not matched before) or a false alarm."""
+    by_keyword: dict[str, list[int]] = {}  # label indices in order: an event only ever matches its own keyword
+    for i, label in enumerate(labels):
+        by_keyword.setdefault(label["keyword"], []).append(i)
     matched = [False] * len(labels)
     flags = []
     for event in events:
-        found = next((i for i, label in enumerate(labels) if not matched[i] and overlaps(event, label)), None)
+        found = next((i for i in by_keyword.get(event.keyword, ()) if not matched[i] and overlaps(event, labels[i])),
+                     None)
         if found is not None:
             matched[found] = True
         flags.append(found is not None)

@@ -90,13 +90,24 @@ def sweep_events(scored: Scored, grid: torch.Tensor, keywords: list[str]) -> lis
             part = scores[b0:b0 + streams_per_call]  # (b, N, K)
             picker = EventPicker(torch.zeros(classes, dtype=torch.float64), scored.refractory_rows,
                                  batch_size=len(t) * part.shape[0])
-            for r0 in range(0, rows, block):
+            for r0 in busy_blocks(part, float(t.min()), block):  # a block that cannot fire leaves the picker as it is
                 shifted = part[None, :, r0:r0 + block] - t[:, None, None, None]  # (T_call, b, n, K)
                 picks = picker.push(shifted.flatten(0, 1), r0)  # (T_call * b, n, K) threshold-major
                 where = [divmod(pick.stream, part.shape[0]) for pick in picks]  # (threshold, stream) of each
                 for (ti, bi), event in zip(where, to_events(scored, picks, [b0 + bi for _, bi in where])):
                     events[t0 + ti][b0 + bi].append(event)
     return events
+
+
+def busy_blocks(scores: torch.Tensor, lowest: float, block: int) -> list[int]:
+    """First rows of the ``block``-row blocks where some score reaches ``lowest``: the only ones that may fire.
+
+    Shape:
+        scores: (B, N, K), NaN where nothing may fire.
+    """
+    busy = (scores >= lowest).any(-1).any(0)  # (N,) rows where some stream may fire
+    blocks = torch.nn.functional.pad(busy, (0, -busy.shape[0] % block)).view(-1, block).any(-1)  # (ceil(N / block),)
+    return (blocks.nonzero().flatten() * block).tolist()
 
 
 def point_at(recall: Scored, alarms: Scored | None = None, thresholds: torch.Tensor | None = None,
