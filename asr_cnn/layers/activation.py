@@ -35,7 +35,7 @@ class FlooredLeakyReLU(PointwiseLayer):
         Shape:
             x: (B, ...). Output: same shape.
         """
-        return F.leaky_relu(x, self.negative_slope).clamp_min(self.floor)
+        return F.leaky_relu(x, self.negative_slope).clamp_min_(self.floor)  # in place: one pass fewer over memory
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}, floor={self.floor}"

@@ -71,6 +71,8 @@ class TimeFreqConv2d(StreamingLayer):
             raise ValueError(f"TimeFreqConv2d expects (B, {self.in_channels}, F, T), got shape {tuple(x.shape)}")
         if any(self.freq_pad):
             x = F.pad(x, (0, 0, *self.freq_pad))  # (B, C_in, F + PL + PR, T): pad order is (T, T, F, F)
+        if x.device.type == "cpu":  # oneDNN convolves channels-last memory 2-3x faster; later layers keep the layout
+            x = x.contiguous(memory_format=torch.channels_last)
         return self.conv(x)
 
     def extra_repr(self) -> str:
