@@ -20,8 +20,9 @@ from asr_cnn.detect.resample import StreamResampler
 from asr_cnn.threads import torch_threads
 from asr_cnn.models.spotter import KeywordSpotter
 
-AUDIO_SUFFIXES = frozenset(f".{name.lower()}" for name in sf.available_formats())
-"""File name endings scanned in a folder: every container libsndfile reads (.wav, .flac, .ogg, ...)."""
+AUDIO_SUFFIXES = frozenset({*(f".{name.lower()}" for name in sf.available_formats()), ".opus"})
+"""File name endings scanned in a folder: every container libsndfile reads (.wav, .flac, .ogg, ...), and
+``.opus``, the usual ending of Ogg/Opus (libsndfile's OGG container), which the format list does not name."""
 
 DEFAULT_BLOCK_SECONDS = 1.0
 """Audio read per block: memory stays a few blocks whatever the file's length."""

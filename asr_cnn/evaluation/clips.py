@@ -10,10 +10,10 @@ import torch
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader, Dataset
 
-from asr_cnn.audio import AudioError, load_audio
-from asr_cnn.evaluation.metrics import accuracy, classification_report
+from asr_cnn.evaluation.folder import evaluate_audio_dir, format_folder_report
+from asr_cnn.evaluation.metrics import classification_report
 from asr_cnn.models.spotter import KeywordSpotter
-from asr_cnn.training.batching import centre_crop, window_of
+from asr_cnn.training.batching import window_of
 from asr_cnn.training.distributed import resolve_device
 
 log = logging.getLogger(__name__)
@@ -59,62 +59,6 @@ def evaluate_dataset(spotter: KeywordSpotter, dataset: Dataset, *, batch_size: i
     return report
 
 
-def pad_or_crop(wave: torch.Tensor, samples: int) -> torch.Tensor:
-    """Centre a clip of any length in ``samples``: crop the middle, or zero-pad both sides evenly.
-
-    Shape:
-        wave: (S,). Output: (samples,).
-    """
-    if wave.shape[0] >= samples:
-        return centre_crop(wave[None], samples)[0]
-    missing = samples - wave.shape[0]
-    return torch.nn.functional.pad(wave, (missing // 2, missing - missing // 2))
-
-
-@torch.no_grad()
-def evaluate_audio_dir(spotter: KeywordSpotter, audio_dir: str | Path, *, batch_size: int,
-                       device: torch.device | str = "cpu") -> dict:
-    """Classify every ``*.wav`` under a folder (its centred window); score those whose folder is a label.
-
-    A file in ``<audio_dir>/<label>/`` counts towards accuracy when ``<label>`` is one of the spotter's
-    labels (the Speech Commands layout); other files are only listed with their prediction. Unreadable
-    files are listed by path under ``errors``, never skipped silently.
-
-    Raises:
-        FileNotFoundError: ``audio_dir`` is not a folder or holds no WAV file.
-    """
-    audio_dir = Path(audio_dir)
-    paths = sorted(audio_dir.rglob("*.wav")) if audio_dir.is_dir() else []
-    if not paths:
-        raise FileNotFoundError(f"audio_dir={audio_dir}: not a folder with .wav files")
-    spotter.eval().to(device)
-    readable, windows, errors = [], [], []
-    for path in paths:
-        try:
-            windows.append(pad_or_crop(load_audio(path, spotter.sample_rate), spotter.window_samples))
-            readable.append(path)
-        except AudioError as err:
-            errors.append({"path": str(path), "error": str(err)})
-    posteriors = torch.cat([spotter(torch.stack(batch).to(device))[..., 0].softmax(-1).cpu()  # (B, K)
-                            for batch in batched(windows, batch_size)]) if windows else torch.zeros(0)
-    files, predictions, targets = [], [], []
-    for path, scores in zip(readable, posteriors):
-        best = int(scores.argmax())
-        label = path.parent.name if path.parent != audio_dir else None
-        files.append({"path": str(path), "predicted": spotter.labels[best], "score": float(scores[best]),
-                      "label": label})
-        if label in spotter.labels:
-            predictions.append(best)
-            targets.append(spotter.labels.index(label))
-    scored = accuracy(torch.tensor(predictions), torch.tensor(targets))
-    return {"accuracy": scored, "n_scored": len(targets), "files": files, "errors": errors}
-
-
-def batched(items: list, size: int) -> list[list]:
-    """Consecutive slices of at most ``size`` items."""
-    return [items[start:start + size] for start in range(0, len(items), size)]
-
-
 def evaluate(cfg: DictConfig) -> dict:
     """Evaluate a checkpoint on corpus splits or a folder of audio (``recipes/evaluate.py``).
 
@@ -131,8 +75,7 @@ def evaluate(cfg: DictConfig) -> dict:
     result: dict = {"checkpoint": str(cfg.checkpoint)}
     if cfg.get("audio_dir"):
         result["audio_dir"] = evaluate_audio_dir(spotter, cfg.audio_dir, batch_size=cfg.batch_size, device=device)
-        log.info("%s: accuracy %s on %d labelled files, %d unreadable", cfg.audio_dir,
-                 result["audio_dir"]["accuracy"], result["audio_dir"]["n_scored"], len(result["audio_dir"]["errors"]))
+        print(format_folder_report(result["audio_dir"], cfg.audio_dir), flush=True)
     else:
         splits = [cfg.split] if isinstance(cfg.split, str) else list(cfg.split)
         result["splits"] = {}
