@@ -3,8 +3,10 @@
 The set is evaluation only: its figures are reported, never written back. Every keyword-free ``speech``
 clip plays, one after another with a pause, as one stream through the :class:`~asr_cnn.detect.Detector`
 (false alarms per hour of that stream); every ``wake_word`` clip of a keyword the model knows plays as
-a stream of its own between silences (recall: the right keyword fires). Scores are stored once and the
-detector's own picking is replayed at each operating point (:mod:`asr_cnn.evaluation.sweep`).
+a stream of its own between silences (recall: the right keyword fires; listed worst word first, counting
+a clip only when the right keyword fires first), and so does every ``wake_word`` clip of a word that is none
+of the model's keywords (the share of those clips on which any keyword fires, per word). Scores are stored
+once and the detector's own picking is replayed at each operating point (:mod:`asr_cnn.evaluation.sweep`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from asr_cnn.detect.detector import Detector
 from asr_cnn.detect.files import audio_files
 from asr_cnn.evaluation.manifest import SPEECH, WAKE_WORD, Recording, mentions, read_manifest
 from asr_cnn.evaluation.plots import plot_det
-from asr_cnn.evaluation.real_measure import RealMeasure, measure, measure_json
+from asr_cnn.evaluation.real_measure import RealMeasure, first_fire_recall, measure, measure_json, other_word_firing
 from asr_cnn.evaluation.real_table import format_table
 from asr_cnn.evaluation.scoring import SECONDS_PER_HOUR, score_clips, score_concatenation
 from asr_cnn.models.spotter import KeywordSpotter
@@ -52,6 +54,12 @@ def positive_clips(cfg: DictConfig, recordings: list[Recording], keywords: list[
         return [(path, cfg.keyword) for path in audio_files(cfg.positives)]
     known = [r for r in recordings if r.kind == WAKE_WORD and r.keyword in keywords]
     return [(r.path, r.keyword) for r in sorted(known, key=lambda r: r.seconds)]  # similar lengths batch well
+
+
+def other_word_clips(recordings: list[Recording], keywords: list[str]) -> list[tuple[Path, str]]:
+    """``(file, word)`` of every ``wake_word`` clip whose word is none of ``keywords``, shortest first."""
+    others = [r for r in recordings if r.kind == WAKE_WORD and r.keyword not in keywords]
+    return [(r.path, r.keyword) for r in sorted(others, key=lambda r: r.seconds)]  # similar lengths batch well
 
 
 def padded_clips(clips: list[tuple[Path, str]], sample_rate: int, padding_s: float
@@ -102,7 +110,7 @@ def evaluate_real(cfg: DictConfig) -> dict[str, Any]:
     Args:
         cfg: Composed ``conf/evaluate_real.yaml``: ``checkpoint``, ``set`` (a folder with ``manifest.csv``)
             and/or ``positives`` with ``keyword``, ``detector``, ``pause_s``, ``padding_s``,
-            ``oracle_fa_per_hour``, ``batch_size``, ``output_dir``, ``device``, ``threads``.
+            ``oracle_fa_per_hour``, ``other_words``, ``batch_size``, ``output_dir``, ``device``, ``threads``.
 
     Returns:
         The content of ``real_eval.json``.
@@ -120,16 +128,21 @@ def evaluate_real(cfg: DictConfig) -> dict[str, Any]:
     recordings = read_manifest(cfg["set"]) if cfg["set"] else []
     clips = positive_clips(cfg, recordings, list(detector.thresholds))
     clean = keyword_free(recordings, list(detector.thresholds))
+    others = other_word_clips(recordings, list(detector.thresholds)) if cfg.other_words else []
     rate = spotter.sample_rate
     with torch_threads(cfg.threads):
         batched = instantiate(cfg.detector)(spotter, batch_size=cfg.batch_size, device=cfg.device)
         log.info("scoring %d wake-word clips", len(clips))
         recall = score_clips(batched, padded_clips(clips, rate, cfg.padding_s))
+        log.info("scoring %d clips of other words", len(others))
+        other = score_clips(batched, ((wave, []) for wave, _ in padded_clips(others, rate, cfg.padding_s)))
         log.info("streaming %d speech clips (%.2f h)", len(clean), sum(r.seconds for r in clean) / SECONDS_PER_HOUR)
         alarms = score_concatenation(detector, (load_audio(r.path, rate) for r in clean), cfg.pause_s)
         log.info("sweeping thresholds")
         measured = measure(recall, alarms, cfg.oracle_fa_per_hour)
     result = describe(cfg, detector, recordings, clips, clean, alarms.hours) | measure_json(measured)
+    result["recall_worst_first"] = first_fire_recall(recall)
+    result["other_words"] = other_word_firing(other, [word for _, word in others]) if cfg.other_words else None
     output = Path(cfg.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     result["det_png"] = str(plot_real_det(measured, output / REAL_DET_NAME)) if clean else None

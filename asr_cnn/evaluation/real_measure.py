@@ -1,15 +1,18 @@
-"""The operating points of a real-speech evaluation: as shipped, at 0.5, and the oracle swept on the set."""
+"""The operating points of a real-speech evaluation: as shipped, at 0.5, and the oracle swept on the set;
+per clip as shipped: each keyword's recall when the right keyword fires first, and how often other words fire."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from asr_cnn.evaluation.matching import hit_flags
 from asr_cnn.evaluation.operating import REFERENCE_THRESHOLD, OperatingPoint, threshold_for
 from asr_cnn.evaluation.scoring import Scored
-from asr_cnn.evaluation.sweep import keyword_sweeps, point_at, sweep
+from asr_cnn.evaluation.sweep import events_at, keyword_sweeps, point_at, sweep
 
 ORACLE_NOTE = ("swept on this set (oracle): the lowest threshold that keeps false alarms at or below the target "
                "on these very recordings; it shows what the scores allow, it is not a shipped figure")
@@ -79,3 +82,56 @@ def measure_json(measured: RealMeasure) -> dict[str, Any]:
         "det": {"all keywords": [point_json(p) for p in measured.det],
                 **{k: [point_json(p.per_keyword[k]) for p in points] for k, points in measured.keyword_det.items()}},
     }
+
+
+def share(count: int, total: int) -> dict[str, Any]:
+    """``{"share", "count", "clips"}``; the share is ``None`` for no clips."""
+    return {"share": count / total if total else None, "count": count, "clips": total}
+
+
+def first_fire_recall(recall: Scored) -> list[dict[str, Any]]:
+    """Each keyword's recall at the detector's own thresholds, a clip counting when its first event is a hit.
+
+    Stricter than the operating points' recall, where a clip counts when its keyword fires at all: here a
+    clip on which another keyword fires first is a miss, as it is for a user.
+
+    Args:
+        recall: Clips scored each as a stream of its own, with one label each (the keyword said).
+
+    Returns:
+        ``{"keyword", "recall", "hits", "clips", "other_keyword_first"}`` per keyword with clips, the
+        lowest recall first (ties by name).
+    """
+    counts: dict[str, Counter] = {}
+    for events, labels in zip(events_at(recall), recall.labels, strict=True):
+        keyword = labels[0]["keyword"]
+        tally = counts.setdefault(keyword, Counter())
+        tally["clips"] += 1
+        tally["hits"] += bool(events) and hit_flags(events[:1], labels)[0]
+        tally["other_keyword_first"] += bool(events) and events[0].keyword != keyword
+    rows = [{"keyword": keyword, "recall": c["hits"] / c["clips"], "hits": c["hits"], "clips": c["clips"],
+             "other_keyword_first": c["other_keyword_first"]} for keyword, c in counts.items()]
+    return sorted(rows, key=lambda row: (row["recall"], row["keyword"]))
+
+
+def other_word_firing(scored: Scored, words: list[str]) -> dict[str, Any]:
+    """How often any keyword fires on clips of words that are not keywords, at the detector's own thresholds.
+
+    Args:
+        scored: Clips scored each as a stream of its own (their labels are not used: every event counts).
+        words: The word said in each clip.
+
+    Returns:
+        ``share``, ``count`` (clips on which some keyword fired) and ``clips``; ``first_keywords`` (how
+        often each keyword fired first); ``per_word``: the same share per word, the most firing first.
+    """
+    streams = events_at(scored)
+    fired = [bool(events) for events in streams]
+    first = Counter(events[0].keyword for events in streams if events)
+    by_word: dict[str, list[bool]] = {}
+    for word, flag in zip(words, fired, strict=True):
+        by_word.setdefault(word, []).append(flag)
+    per_word = {word: share(sum(flags), len(flags)) for word, flags in by_word.items()}
+    ranked = sorted(per_word, key=lambda word: (-per_word[word]["share"], word))
+    return {**share(sum(fired), len(fired)), "first_keywords": dict(first.most_common()),
+            "per_word": {word: per_word[word] for word in ranked}}

@@ -1,4 +1,5 @@
-"""The terminal summary of a real-speech evaluation: recall per keyword and false alarms per hour."""
+"""The terminal summary of a real-speech evaluation: recall per keyword (worst first), false alarms per hour, and
+how often other words fire."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 LABEL_WIDTH = 44
 CELL_WIDTH = 10
+SHOWN_WORDS = 8  # other words listed by name in the table; real_eval.json has them all
 
 
 def percent(value: float | None) -> str:
@@ -28,9 +30,34 @@ def row(label: str, cells: list[str]) -> str:
     return f"{label:<{LABEL_WIDTH}}" + "".join(f"{cell:>{CELL_WIDTH}}" for cell in cells)
 
 
+def counted(part: dict[str, Any]) -> str:
+    """``12.5% (3/24)`` of a share or a recall."""
+    value = part["share"] if "share" in part else part["recall"]
+    return f"{percent(value)} ({part.get('count', part.get('hits'))}/{part['clips']})"
+
+
+def first_fire_lines(result: dict[str, Any]) -> list[str]:
+    """Recall per keyword, worst first, a clip counting when the right keyword fires first; other words' firing."""
+    lines = []
+    if result["recall_worst_first"]:
+        lines.append("as shipped, the right keyword first, worst word first: " + ", ".join(
+            f"{row['keyword']} {counted(row)}" for row in result["recall_worst_first"]))
+        wrong = sum(row["other_keyword_first"] for row in result["recall_worst_first"])
+        lines.append(f"  another keyword fired first on {wrong} of these clips")
+    others = result["other_words"]
+    if others and others["clips"]:
+        words = list(others["per_word"].items())
+        lines.append(f"other words (no keyword of the model), as shipped: a keyword fires on {counted(others)} "
+                     f"clips; most: " + ", ".join(f"{word} {counted(part)}" for word, part in words[:SHOWN_WORDS])
+                     + (f", ... {len(words) - SHOWN_WORDS} more words" if len(words) > SHOWN_WORDS else ""))
+        lines.append("  first to fire: " + (", ".join(f"{k} {n}" for k, n in others["first_keywords"].items())
+                                           or "none"))
+    return lines
+
+
 def format_table(result: dict[str, Any]) -> str:
-    """Lines for the terminal from the content of ``real_eval.json``."""
-    shown = [k for k, n in result["wake_word_clips"].items() if n]  # keywords with clips to measure
+    """Lines for the terminal from the content of ``real_eval.json``; keywords are listed worst first."""
+    shown = [row["keyword"] for row in result["recall_worst_first"]]  # keywords with clips to measure
     speech = result["speech"]
     shipped = ", ".join(f"{k} {t:.4g}" for k, t in result["thresholds_as_shipped"].items())
     lines = [f"checkpoint {result['checkpoint']} (thresholds as shipped: {shipped})",
@@ -56,5 +83,5 @@ def format_table(result: dict[str, Any]) -> str:
     if speech["hours"] is not None and shown:
         lines.append(row(f"each keyword alone, <= {oracle['target_fa_per_hour']:g} FA/h (oracle)",
                          ["", *(percent(alone[k]["recall"]) if alone[k] else "-" for k in shown)]))
-    lines.append(f"\nfull figures: {result['output_dir']}")
+    lines += ["", *first_fire_lines(result), f"\nfull figures: {result['output_dir']}"]
     return "\n".join(lines)
