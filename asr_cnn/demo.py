@@ -8,8 +8,11 @@ thresholds are calibrated on validation streams, and then reports what a user of
 asks: on held-out synthetic test streams (voices never heard in training), recall and false alarms per
 hour at the thresholds as shipped, with a short listing of detections; and, when the real recordings of
 ``../shared/realspeech`` are there (evaluation only: nothing measured on them is written back), recall
-on real speakers and false alarms per hour of real speech. Everything lands in one run directory under
-``outputs/demo/``, with ``report.md`` tying it together.
+on real speakers and false alarms per hour of real speech; and when ``../shared/speech_commands_v2_test``
+is there (real people saying the command words; evaluation only, never trained or tuned on), its 12-class
+accuracy with the confusion matrix, each command word's recall as a live detector (worst first), and how
+often a keyword fires on other words. Everything lands in one run directory under ``outputs/demo/``, with
+``report.md`` tying it together.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from asr_cnn.config import compose_config
 from asr_cnn.data import build_corpus
 from asr_cnn.detect import Detector
 from asr_cnn.detect.files import detect_file
+from asr_cnn.evaluation.clips import evaluate
 from asr_cnn.evaluation.matching import hit_flags
 from asr_cnn.evaluation.real import REAL_EVAL_NAME, REAL_SET, evaluate_real
 from asr_cnn.evaluation.scoring import SECONDS_PER_HOUR
@@ -38,6 +42,9 @@ from asr_cnn.training.report import percent, write_report
 log = logging.getLogger("asr_cnn.demo")
 
 DEMO_DIR = Path("outputs") / "demo"
+COMMANDS_SET = Path("..") / "shared" / "speech_commands_v2_test"
+"""Real people saying the command words (Speech Commands v0.02's test set), beside the checkout when there."""
+COMMANDS_DIR = "commands"  # the run directory's folder for that set's figures
 DETECTIONS_NAME = "detections.json"
 SHOWN_EVENTS = 12  # detections listed; the JSON file has them all
 SCAN_BLOCK_SECONDS = 10.0  # events are the same for any chunking; long blocks cost fewer calls
@@ -82,6 +89,22 @@ def detection_markdown(scan: dict, shipped: str) -> str:
     return "\n".join(lines)
 
 
+def recall_line(real: dict) -> str:
+    """``down 40.0% (4/10), ...``: each keyword's recall as shipped, the right keyword first, worst first."""
+    return ", ".join(f"{row['keyword']} {percent(row['recall'])} ({row['hits']}/{row['clips']})"
+                     for row in real["recall_worst_first"])
+
+
+def other_words_line(others: dict | None) -> str:
+    """The share of other-word clips on which a keyword fires, and the words it fires on most."""
+    if not others or not others["clips"]:
+        return "No clips of other words to measure how often a keyword fires on them."
+    most = ", ".join(f"{word} {percent(part['share'])} ({part['count']}/{part['clips']})"
+                     for word, part in list(others["per_word"].items())[:5])
+    return (f"On clips of other words (none of the model's keywords), a keyword fires on {percent(others['share'])} "
+            f"({others['count']}/{others['clips']}); most on {most}.")
+
+
 def real_markdown(real: dict | None) -> str:
     """The report section on real speech (or why it is missing)."""
     if real is None:
@@ -90,26 +113,68 @@ def real_markdown(real: dict | None) -> str:
     lines = [f"Thresholds as shipped, on `{real['set']}` (evaluation only): "
              f"{shipped['fa_per_hour']:.1f} false alarms per hour of real speech ({real['speech']['hours']:.2f} h)."]
     if real["wake_word_clips"] and any(real["wake_word_clips"].values()):
-        lines.append(f"Recall on real speakers: {percent(shipped['recall'])} overall; per keyword: " + ", ".join(
-            f"{k} {percent(v['recall'])}" for k, v in shipped["per_keyword"].items() if real["wake_word_clips"].get(k)))
+        lines.append(f"Recall on real speakers: {percent(shipped['recall'])} overall; per keyword, worst first (the "
+                     f"right keyword firing first): {recall_line(real)}.")
     else:
         lines.append("The set has no recordings of this model's keywords: recall is measured for wake-word models.")
+    lines.append(other_words_line(real["other_words"]))
     return " ".join(lines) + f" Full figures: `{Path(real['output_dir']) / REAL_EVAL_NAME}`."
 
 
+def confusion_markdown(report: dict) -> list[str]:
+    """The confusion matrix as a markdown table (rows: true class), each class's accuracy in the last column."""
+    classes = report["classes"]
+    lines = ["| true \\ predicted | " + " | ".join(f"`{name}`" for name in classes) + " | accuracy (clips) |",
+             "|---" * (len(classes) + 2) + "|"]
+    for name, counts in zip(classes, report["confusion"]):
+        own = report["per_class"][name]
+        lines.append(f"| `{name}` | " + " | ".join(map(str, counts)) + f" | {percent(own['accuracy'])} ({own['n']}) |")
+    return lines
 
-def run_demo(overrides: list[str], real_set: Path = REAL_SET) -> dict:
+
+def commands_markdown(folder: dict | None, real: dict | None, commands_set: Path) -> str:
+    """The report section on real people saying the command words (or why it is missing)."""
+    if folder is None or real is None:
+        return f"`{commands_set}` is not there: no figures on real people saying the command words in this run."
+    unknown = ", ".join(folder["predictions_as_unknown"]) or "none"
+    lines = [f"`{commands_set}`: real people saying the command words (evaluation only: never trained or tuned on).",
+             "",
+             f"As a classifier of one-second clips: **{percent(folder['accuracy'])}** over {len(folder['classes'])} "
+             f"classes ({folder['n']} clips, scored in {folder['seconds']:.1f} s; keywords the set has no folder for "
+             f"count as `_unknown_`: {unknown}).", "", *confusion_markdown(folder), "",
+             f"As a live detector (thresholds as shipped, each clip alone between {real['padding_s']} s of quiet), "
+             f"recall, the right keyword firing first, worst word first: {recall_line(real)}. "
+             f"{other_words_line(real['other_words'])}",
+             f"Full figures: `{Path(real['output_dir'])}`."]
+    return "\n".join(lines)
+
+
+def evaluate_commands(model: Path, commands_set: Path, out: Path) -> tuple[dict | None, dict | None]:
+    """Step 6: the command-word set as 12 classes and as a live detector; ``(None, None)`` when it is not there."""
+    if not (commands_set / "manifest.csv").is_file():
+        print(f"[6/6] real people saying the command words: {commands_set} is not there, skipped", flush=True)
+        return None, None
+    print(f"[6/6] real people saying the command words, {commands_set} (evaluation only):", flush=True)
+    folder = evaluate(compose_config("evaluate", [f"checkpoint={model}", f"audio_dir={commands_set.resolve()}",
+                                                  f"run_dir={out}"]))["audio_dir"]
+    real = evaluate_real(compose_config("evaluate_real", [f"checkpoint={model}", f"set={commands_set.resolve()}",
+                                                          f"output_dir={out}"]))
+    return folder, real
+
+
+
+def run_demo(overrides: list[str], real_set: Path = REAL_SET, commands_set: Path = COMMANDS_SET) -> dict:
     """Run the whole job; return the paths and the figures it printed."""
     started = time.perf_counter()
     run_dir = DEMO_DIR / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     cfg = compose_config("train", [f"run_dir={run_dir}", *overrides])
 
-    print(f"[1/5] corpus: {cfg.data.root}", flush=True)
+    print(f"[1/6] corpus: {cfg.data.root}", flush=True)
     corpus = build_corpus(cfg.data)
     print(f"      {'up to date' if corpus.up_to_date else f'{corpus.made} clips made'} in {corpus.seconds:.0f} s; "
           f"engines left out: {', '.join(corpus.missing_engines) or 'none'}", flush=True)
 
-    print(f"[2/5] training {cfg.model._target_} for live streams, {cfg.trainer.max_epochs} epochs, into {run_dir}",
+    print(f"[2/6] training {cfg.model._target_} for live streams, {cfg.trainer.max_epochs} epochs, into {run_dir}",
           flush=True)
     result = train(cfg)
     metrics = result["metrics"]
@@ -120,12 +185,12 @@ def run_demo(overrides: list[str], real_set: Path = REAL_SET) -> dict:
     print(f"      {metrics['train_seconds']:.0f} s of training; thresholds calibrated on validation streams for "
           f"{calibration.get('target_fa_per_hour', 'n/a')} false alarms per hour: {shipped}{smoothing}", flush=True)
 
-    print("[3/5] clips never heard in training:", flush=True)
+    print("[3/6] clips never heard in training:", flush=True)
     for split, report in metrics["splits"].items():
         print(f"      {split:<12} {percent(report['accuracy']):>6}  ({report['n']} clips)", flush=True)
 
     streams = corpus.streams[0].parent
-    print(f"[4/5] held-out synthetic test streams ({streams}), thresholds as shipped:", flush=True)
+    print(f"[4/6] held-out synthetic test streams ({streams}), thresholds as shipped:", flush=True)
     det = evaluate_streams(compose_config("evaluate_stream", [
         f"checkpoint={result['model']}", f"streams={streams}", f"output_dir={run_dir}",
         f"block_seconds={SCAN_BLOCK_SECONDS}"]))
@@ -139,25 +204,30 @@ def run_demo(overrides: list[str], real_set: Path = REAL_SET) -> dict:
 
     real = None
     if (real_set / "manifest.csv").is_file():
-        print(f"[5/5] real speech, {real_set} (evaluation only), thresholds as shipped:", flush=True)
+        print(f"[5/6] real speech, {real_set} (evaluation only), thresholds as shipped:", flush=True)
         real = evaluate_real(compose_config("evaluate_real", [
             f"checkpoint={result['model']}", f"set={real_set.resolve()}", f"output_dir={run_dir / 'real'}"]))
     else:
-        print(f"[5/5] real speech: {real_set} is not there, skipped", flush=True)
+        print(f"[5/6] real speech: {real_set} is not there, skipped", flush=True)
+
+    folder, commands = evaluate_commands(Path(result["model"]), commands_set, run_dir / COMMANDS_DIR)
 
     (run_dir / DETECTIONS_NAME).write_text(json.dumps(scan, indent=2))
     stream_text = (f"Held-out synthetic test streams, thresholds as shipped: {stream_line(det['detector_thresholds'])} "
                    f"over {det['hours'] * 60:.0f} minutes.\n\n{detection_markdown(scan, shipped)}")
     report = write_report(run_dir, metrics, (run_dir / SUMMARY_NAME).read_text(),
                           {**IMAGES, "Detection error trade-off on the test streams": DET_FILENAME},
-                          {"Real speech": real_markdown(real), "Detections on long test streams": stream_text})
+                          {"Real speech": real_markdown(real),
+                           "Real people saying the command words": commands_markdown(folder, commands, commands_set),
+                           "Detections on long test streams": stream_text})
     elapsed = time.perf_counter() - started
     paths = {"run directory": run_dir, "checkpoint": result["model"], "report": report,
              "metrics": run_dir / "metrics.json", "detections": run_dir / DETECTIONS_NAME}
     print(f"\ndone in {elapsed:.0f} s", flush=True)
     for name, path in paths.items():
         print(f"  {name:<14} {path}", flush=True)
-    return {"paths": paths, "metrics": metrics, "scan": scan, "streams": det, "real": real, "seconds": elapsed}
+    return {"paths": paths, "metrics": metrics, "scan": scan, "streams": det, "real": real,
+            "commands": {"classes": folder, "detector": commands} if folder else None, "seconds": elapsed}
 
 
 @user_errors
