@@ -1,10 +1,16 @@
-"""Real read speech that ships with asr_cnn as keyword-free training audio (``assets/realnegatives/``).
+"""Real read speech that ships with asr_cnn: keyword-free training audio and calibration material.
 
-223 LibriSpeech utterances (CC BY 4.0, attribution in ``assets/realnegatives/NOTICE.md``), one per
-speaker, divided by speaker into train, validation and test. They are untranscribed, so they are
-negatives only for keywords that read speech almost never says: a multi-word phrase, or one word of
-two or more syllables that is not a common English word. :func:`unsafe_keywords` names the others;
-a model with any of them does not use these files.
+Two sets, each divided by speaker into train, validation and test:
+
+* ``assets/realnegatives/``: 223 LibriSpeech utterances (CC BY 4.0, attribution in its ``NOTICE.md``), one
+  per speaker, untranscribed. They are negatives only for keywords that read speech almost never says: a
+  multi-word phrase, or one word of two or more syllables that is not a common English word.
+  :func:`unsafe_keywords` names the others.
+* ``assets/speechocean762/``: 5,245 utterances (5.98 h) of 250 speakers, children and adults with a
+  Mandarin accent (its ``NOTICE.md``), transcribed but for 245. An utterance is a negative for every
+  keyword its transcript does not say (:func:`says`).
+
+:func:`usable` decides per utterance and keywords.
 """
 
 from __future__ import annotations
@@ -23,12 +29,18 @@ from asr_cnn.data.config import SPLITS
 from asr_cnn.data.wordlist import COMMON_WORDS
 
 REAL_NEGATIVES_DIR = Path(__file__).parent / "assets" / "realnegatives"
-"""The shipped folder: ``manifest.csv``, ``speech/*.opus`` and ``NOTICE.md``."""
+"""The shipped LibriSpeech folder: ``manifest.csv``, ``speech/*.opus`` and ``NOTICE.md``."""
+
+SPEECHOCEAN_DIR = Path(__file__).parent / "assets" / "speechocean762"
+"""The shipped speechocean762 folder: ``manifest.csv``, ``speakers.csv``, ``speech/*/*.opus`` and ``NOTICE.md``."""
 
 MIN_SYLLABLES = 2
 """A one-word keyword needs this many syllables to be rare enough in read speech."""
 
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
+_WORDS = re.compile(r"[a-z0-9']+")
+_SUFFIXES = ("", "s", "es", "'s")
+"""Endings with which a transcript word still says a keyword's last word ("computers", "athena's")."""
 
 
 @dataclass(frozen=True)
@@ -40,12 +52,14 @@ class RealNegative:
         speaker: Speaker identity (splits never share one).
         seconds: Duration.
         split: ``train``, ``validation`` or ``test``.
+        transcript: What is said, lower case; ``None`` when untranscribed.
     """
 
     path: Path
     speaker: str
     seconds: float
     split: str
+    transcript: str | None = None
 
 
 def syllables(word: str) -> int:
@@ -73,6 +87,26 @@ def unsafe_keywords(keywords: Iterable[str], common_words: Iterable[str] = ()) -
     return unsafe
 
 
+def says(transcript: str, keyword: str) -> bool:
+    """Whether ``transcript`` says ``keyword``: its words in order, the last one maybe with a plural or
+    possessive ending ("hey computers" says "hey computer"; "one" does not say "on")."""
+    words, key = _WORDS.findall(transcript.lower()), keyword.lower().split()
+    for start in range(len(words) - len(key) + 1):
+        said = words[start:start + len(key)]
+        if said[:-1] == key[:-1] and any(said[-1] == key[-1] + suffix for suffix in _SUFFIXES):
+            return True
+    return False
+
+
+def usable(item: RealNegative, keywords: Iterable[str], common_words: Iterable[str] = ()) -> bool:
+    """Whether ``item`` is keyword-free audio for all of ``keywords``: its transcript says none of them, or,
+    untranscribed, none is a word that read speech may well say (:func:`unsafe_keywords`)."""
+    keywords = list(keywords)
+    if item.transcript is None:
+        return not unsafe_keywords(keywords, common_words)
+    return not any(says(item.transcript, keyword) for keyword in keywords)
+
+
 def real_negatives(fractions: Mapping[str, float], seed: int, folder: Path = REAL_NEGATIVES_DIR
                    ) -> list[RealNegative]:
     """Every utterance of ``folder/manifest.csv`` with its split, speakers divided by ``fractions``.
@@ -91,16 +125,18 @@ def real_negatives(fractions: Mapping[str, float], seed: int, folder: Path = REA
         raise FileNotFoundError(f"{manifest}: missing; the shipped real negatives are incomplete")
     with open(manifest, newline="", encoding="utf-8") as file:
         try:
-            rows = [(folder / row["path"], row["speaker"], float(row["seconds"])) for row in csv.DictReader(file)]
+            rows = [(folder / row["path"], row["speaker"], float(row["seconds"]), row.get("transcript") or None)
+                    for row in csv.DictReader(file)]
         except (KeyError, ValueError) as err:
             raise ValueError(f"{manifest}: expected columns path, speaker, seconds ({err!r})") from err
-    speakers = sorted({speaker for _, speaker, _ in rows}, key=lambda s: seed_of(seed, "real negatives", s))
+    speakers = sorted({row[1] for row in rows}, key=lambda s: seed_of(seed, "real negatives", s))
     split_of, start = {}, 0.0
     for split in SPLITS:
         end = start + fractions[split] * len(speakers)
         split_of.update({s: split for s in speakers[round(start):round(end)]})
         start = end
-    return [RealNegative(path, speaker, seconds, split_of.get(speaker, SPLITS[0])) for path, speaker, seconds in rows]
+    return [RealNegative(path, speaker, seconds, split_of.get(speaker, SPLITS[0]), transcript)
+            for path, speaker, seconds, transcript in rows]
 
 
 def load_split(items: Sequence[RealNegative], split: str) -> list[torch.Tensor]:
