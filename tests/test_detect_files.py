@@ -72,6 +72,26 @@ def test_detect_prints_one_json_object_per_event_per_file(folder, checkpoint, ca
     assert original == [(e.keyword, e.start_s) for e in direct]
 
 
+def test_one_keywords_threshold_set_on_the_command_line_and_the_operating_point_on_stderr(folder, checkpoint, capsys):
+    """``detector.thresholds={<keyword>: 1.0}`` (the README's form) silences that keyword alone; detect says the
+    operating point it runs at, and which files gave no event."""
+    keywords = [k for k in tiny_spotter().labels if not k.startswith("_")]
+    base = [f"checkpoint={checkpoint}", f"input={folder / 'a.wav'}", "detector.refractory_s=0.5"]
+    assert detect(compose_config("detect", base)) == 0
+    before = capsys.readouterr()
+    fired = {json.loads(line)["keyword"] for line in before.out.splitlines()}
+    assert before.err.startswith("operating point: uncalibrated thresholds; thresholds ")
+    silenced = sorted(fired)[0]
+    assert detect(compose_config("detect", [*base, f"detector.thresholds={{{silenced}: 1.0}}"])) == 0
+    after = capsys.readouterr()
+    assert {json.loads(line)["keyword"] for line in after.out.splitlines()} == fired - {silenced}
+    assert f"set by hand: {silenced}" in after.err and f"{silenced} 1" in after.err
+    everything = ", ".join(f"{k}: 1.0" for k in keywords)
+    assert detect(compose_config("detect", [*base, f"detector.thresholds={{{everything}}}"])) == 0
+    quiet = capsys.readouterr()
+    assert quiet.out == "" and f"{folder / 'a.wav'}: no event at this operating point" in quiet.err
+
+
 def test_detect_reports_bad_files_and_goes_on(folder, checkpoint, tmp_path, capsys):
     (tmp_path / "broken.wav").write_bytes(b"RIFF but not really a wave file")
     save_audio(tmp_path / "fine.wav", bursty_audio(3.0))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 import torch
 from conftest import tiny_overrides
@@ -10,8 +13,10 @@ from streaming_helpers import randomize_batchnorm
 from asr_cnn import KeywordSpotter
 from asr_cnn.config import compose_config
 from asr_cnn.data.labels import make_labels
+from asr_cnn.detect.curves import curve_thresholds
 from asr_cnn.models.tdnn_heads import TDNNHeads
 from asr_cnn.streaming import naive_scan, scan
+from asr_cnn.training.calibrate import recalibrate
 from asr_cnn.training.ensemble import combine, ensemble_of
 
 
@@ -65,5 +70,32 @@ def test_combine_calibrates_and_saves_an_ordinary_checkpoint(tiny_corpus, tmp_pa
     assert set(loaded.extra["thresholds"]) == set(keywords)
     assert loaded.extra["calibration"]["target_fa_per_hour"] == cfg.trainer.live.target_fa_per_hour
     assert loaded.extra["members"] == [str(p) for p in paths]
+    assert_calibrated_on_real_speech(loaded, result, keywords)
     with pytest.raises(FileNotFoundError, match="nothing.pt: no such checkpoint"):
         combine(compose_config("combine", [*tiny_overrides(tiny_corpus, tmp_path / "x"), f"members=[{tmp_path / 'nothing.pt'}]"]))
+
+
+def assert_calibrated_on_real_speech(spotter: KeywordSpotter, result: dict, keywords: list[str]) -> None:
+    """Thresholds from each keyword's curve on the real validation speakers, checked on the held-out ones."""
+    assert set(spotter.extra["curves"]) == set(keywords)
+    shipped = curve_thresholds(spotter.extra["curves"], spotter.extra["calibration"]["target_fa_per_hour"])
+    assert shipped == spotter.extra["thresholds"]
+    real = spotter.extra["calibration"]["real"]
+    assert set(real) == set(keywords) and all(0 < r["hours"] <= 0.02 for r in real.values())  # 36 s and pauses
+    heldout = result["real_heldout"]
+    assert set(heldout["per_keyword"]) == set(keywords) and 0 < heldout["hours"] <= 0.02
+    assert heldout["fa_per_hour"] == pytest.approx(sum(k["fa_per_hour"] for k in heldout["per_keyword"].values()))
+    assert json.loads((Path(result["model"]).parent / "metrics.json").read_text())["real_heldout"] == heldout
+
+
+def test_recalibrate_gives_a_trained_checkpoint_todays_calibration_and_keeps_its_weights(tiny_corpus, tmp_path):
+    keywords = list(compose_config("train", tiny_overrides(tiny_corpus, tmp_path)).data.keywords)
+    old = member(0, labels=make_labels(keywords))
+    old.extra = {"thresholds": {k: 0.5 for k in keywords}}  # calibrated before curves were stored
+    old.save(tmp_path / "old.pt")
+    result = recalibrate(compose_config("calibrate", [*tiny_overrides(tiny_corpus, tmp_path / "new"),
+                                                      f"checkpoint={tmp_path / 'old.pt'}"]))
+    new = KeywordSpotter.load(result["model"])
+    assert_calibrated_on_real_speech(new, result, keywords)
+    for name, weight in old.state_dict().items():
+        assert torch.equal(weight, new.state_dict()[name])

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import torch
 
 from asr_cnn.data.labels import SILENCE, UNKNOWN
+from asr_cnn.detect.curves import curve_thresholds
 from asr_cnn.detect.events import Event
 from asr_cnn.detect.picking import EventPicker, Pick
 from asr_cnn.detect.smoothing import MovingAverage
@@ -42,16 +43,26 @@ def rows_for(seconds: float, spotter: KeywordSpotter) -> int:
 
 
 def resolve_thresholds(spotter: KeywordSpotter, thresholds: Mapping[str, float] | None = None,
-                       threshold: float = DEFAULT_THRESHOLD) -> dict[str, float]:
-    """Threshold of every keyword: ``thresholds`` first, then ``spotter.extra["thresholds"]``, then ``threshold``.
+                       threshold: float = DEFAULT_THRESHOLD, fa_per_hour: float | None = None) -> dict[str, float]:
+    """Threshold of every keyword: ``thresholds`` first, then the checkpoint's, then ``threshold``.
+
+    The checkpoint's are ``spotter.extra["thresholds"]`` (chosen for its calibration target), or, with
+    ``fa_per_hour``, those its operating curves give for that many false alarms per hour of real speech
+    (:func:`~asr_cnn.detect.curves.curve_thresholds`).
 
     Raises:
-        ValueError: A threshold names an unknown label or a non-keyword class, or lies outside [0, 1].
+        ValueError: A threshold names an unknown label or a non-keyword class, or lies outside [0, 1];
+            ``fa_per_hour`` is negative or the checkpoint carries no operating curves.
     """
     keywords = [label for label in spotter.labels if label not in NON_KEYWORDS]
     merged = {keyword: float(threshold) for keyword in keywords}
-    for source, given in (("checkpoint extra", spotter.extra.get("thresholds") or {}),
-                          ("thresholds", thresholds or {})):
+    calibrated = spotter.extra.get("thresholds") or {}
+    if fa_per_hour is not None:
+        if not spotter.extra.get("curves"):
+            raise ValueError(f"fa_per_hour={fa_per_hour}: this checkpoint carries no operating curves (it was "
+                             "calibrated before curves were stored); set thresholds instead")
+        calibrated = curve_thresholds(spotter.extra["curves"], float(fa_per_hour))
+    for source, given in (("checkpoint extra", calibrated), ("thresholds", thresholds or {})):
         for keyword, value in given.items():
             if keyword not in keywords:
                 raise ValueError(f"{source} sets a threshold for {keyword!r}, which is not a keyword of this "
@@ -106,6 +117,9 @@ class Detector:
         spotter: The trained model; thresholds default to ``spotter.extra["thresholds"]`` when present.
         thresholds: Per-keyword thresholds that override the checkpoint's.
         threshold: Threshold of keywords that neither ``thresholds`` nor the checkpoint names.
+        fa_per_hour: An operating point: the whole model's false alarms per hour of real speech, each
+            keyword's threshold read off the checkpoint's operating curve for its share (``thresholds``
+            still override); ``None``: the thresholds the checkpoint ships, chosen for its calibration target.
         smoothing_s: Moving-average span in seconds (rounded up to whole hops, at least one); ``None``: the
             span the checkpoint's thresholds were calibrated with, else :data:`DEFAULT_SMOOTHING_S`.
         refractory_s: Seconds after a detection during which the stream stays quiet (at least one hop);
@@ -121,10 +135,12 @@ class Detector:
     def __init__(self, spotter: KeywordSpotter, thresholds: Mapping[str, float] | None = None,
                  threshold: float = DEFAULT_THRESHOLD, smoothing_s: float | None = None,
                  refractory_s: float | None = None, batch_size: int = 1,
-                 device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> None:
+                 device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
+                 fa_per_hour: float | None = None) -> None:
         self.scanner = StreamingScanner(spotter, batch_size=batch_size, device=device, dtype=dtype)
         self.spotter, self.labels = self.scanner.spotter, spotter.labels
-        self.thresholds = resolve_thresholds(spotter, thresholds, threshold)
+        self.thresholds = resolve_thresholds(spotter, thresholds, threshold, fa_per_hour)
+        self.fa_per_hour, self.overridden = fa_per_hour, sorted(thresholds or {})
         per_class = [self.thresholds.get(label, float("inf")) for label in self.labels]  # inf: never fires
         smoothing_s, refractory_s = resolve_timing(spotter, smoothing_s, refractory_s)
         self.smoother = MovingAverage(rows_for(smoothing_s, spotter), batch_size, len(self.labels),
@@ -138,6 +154,23 @@ class Detector:
     @property
     def batch_size(self) -> int:
         return self.scanner.batch_size
+
+    def operating_point(self) -> str:
+        """One line saying what this detector runs at: the false-alarm rate its thresholds were chosen for,
+        on what material, the thresholds and the smoothing."""
+        calibration = self.spotter.extra.get("calibration") or {}
+        if self.fa_per_hour is not None:
+            point = f"{self.fa_per_hour:g} false alarms per hour of real speech (chosen on the operating curves)"
+        elif "target_fa_per_hour" in calibration:
+            on = "real speech" if calibration.get("real") else "synthetic validation streams"
+            point = f"{calibration['target_fa_per_hour']:g} false alarms per hour of {on} (as calibrated)"
+        else:
+            point = "uncalibrated thresholds"
+        hand = f", set by hand: {', '.join(self.overridden)}" if self.overridden else ""
+        shown = ", ".join(f"{keyword} {value:.4g}" for keyword, value in self.thresholds.items())
+        smoothing_s, refractory_s = self.smoother.span * self.hop_s, self.picker.refractory_rows * self.hop_s
+        return (f"operating point: {point}; thresholds {shown}{hand}; smoothing {smoothing_s:.2f} s, "
+                f"refractory {refractory_s:.2f} s")
 
     @property
     def bad_samples(self) -> torch.Tensor:

@@ -91,7 +91,8 @@ def detect_file(detector: Detector, path: str | os.PathLike, block_seconds: floa
 def detect(cfg: DictConfig, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Entry point of ``recipes/detect.py``: one JSON line per event, per file, on ``out``.
 
-    Unreadable files and repaired samples are reported on ``err``; the other files are still scanned.
+    The detector's operating point goes to ``err`` first, then unreadable files, repaired samples and files
+    that gave no event; the other files are still scanned.
     ``out`` and ``err`` default to the standard streams current at the call.
 
     Args:
@@ -109,16 +110,21 @@ def detect(cfg: DictConfig, out: TextIO | None = None, err: TextIO | None = None
     files = audio_files(cfg.input)
     spotter = KeywordSpotter.load(cfg.checkpoint, map_location=cfg.device)
     detector: Detector = instantiate(cfg.detector)(spotter, device=cfg.device)
+    print(detector.operating_point(), file=err, flush=True)
     failed = 0
     with torch_threads(cfg.threads):
         for path in files:
+            found = 0
             try:
                 for event in detect_file(detector, path, cfg.block_seconds):
                     print(event.to_json(file=str(path)), file=out, flush=True)
+                    found += 1
             except AudioError as error:
                 failed += 1
                 print(f"error: {error}", file=err)
                 continue
+            if not found:
+                print(f"{path}: no event at this operating point", file=err)
             bad = int(detector.bad_samples.sum())
             if bad:
                 print(f"warning: {path}: {bad} NaN, Inf or out-of-range sample(s) were zeroed or clipped", file=err)

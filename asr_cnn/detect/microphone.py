@@ -181,6 +181,7 @@ def listen(cfg: DictConfig) -> int:
     try:
         spotter = KeywordSpotter.load(cfg.checkpoint, map_location=cfg.device)
         detector: Detector = instantiate(cfg.detector)(spotter, device=cfg.device)
+        print(detector.operating_point(), file=sys.stderr, flush=True)
         with torch_threads(cfg.threads):
             stream_microphone(detector, cfg.input_device, cfg.block_seconds, cfg.seconds)
     except MicrophoneError as error:

@@ -33,12 +33,13 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from asr_cnn.detect.curves import OperatingCurve
 from asr_cnn.detect.detector import Detector
 from asr_cnn.evaluation.operating import OperatingPoint
 from asr_cnn.evaluation.scoring import Scored, smoothed, stored, stream_scores
@@ -68,6 +69,9 @@ class Calibration:
         point: Recall and false alarms with all the thresholds at once, per keyword and overall.
         smoothing_s: The detector's moving-average span the thresholds hold for.
         refractory_s: The detector's quiet time after an event they hold for.
+        curves: Per keyword, its operating curve on real speech (empty when calibrated on streams alone).
+        real: When the false alarms were counted on real speech (``hours`` is then its hours): per keyword,
+            its hours and false alarms per hour at its threshold (``{"hours", "fa_per_hour"}``).
     """
 
     thresholds: dict[str, float]
@@ -77,6 +81,8 @@ class Calibration:
     point: OperatingPoint
     smoothing_s: float
     refractory_s: float
+    curves: dict[str, OperatingCurve] = field(default_factory=dict)
+    real: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def recall(self) -> float:
@@ -89,7 +95,7 @@ class Calibration:
                 "recall": self.point.recall, "fa_per_hour": self.point.fa_per_hour,
                 "per_keyword": {k: {"recall": p.recall, "fa_per_hour": p.fa_per_hour}
                                 for k, p in self.point.per_keyword.items()},
-                "smoothing_s": self.smoothing_s, "refractory_s": self.refractory_s}
+                "smoothing_s": self.smoothing_s, "refractory_s": self.refractory_s, "real": self.real}
 
 
 def calibrate(scored: Scored, target_fa_per_hour: float, tail_events: int,
@@ -148,17 +154,31 @@ def keyword_threshold(scored: Scored, keyword: str, allowed: float, tail_events:
     index, met = min(counted, len(grid) - 1), counted < len(grid)
     if not tail_events:
         return index, met
-    low, high, counts = max(index - TAIL_CHUNK, 0), len(grid), torch.zeros(0, dtype=torch.float64)
-    while True:  # sweep down in chunks, each threshold once, until the lowest swept raises tail_events
-        chunk = [p.false_alarms for p in sweep(scored, grid=grid[low:high], keywords=[keyword])]
-        counts = torch.cat([torch.tensor(chunk, dtype=torch.float64), counts])  # (T - low,) non-increasing
-        if counts[0] >= tail_events or low == 0:
-            break
-        low, high = max(low - TAIL_CHUNK, 0), low
+    low, counts = swept_down(scored, keyword, grid, max(index - TAIL_CHUNK, 0), lambda count: count >= tail_events)
     fitted = tail_threshold(grid[low:], counts, allowed, tail_events)
     if fitted is None:  # too few false alarms to fit
         return index, met
     return max(index, min(int((grid < fitted).sum()), len(grid) - 1)), met  # the lowest grid threshold >= the fit
+
+
+def swept_down(scored: Scored, keyword: str, grid: torch.Tensor, low: int, enough: Callable[[float], bool]
+               ) -> tuple[int, torch.Tensor]:
+    """``keyword``'s false alarms at the top of ``grid``, swept down from ``low`` in chunks of ``TAIL_CHUNK``
+    thresholds, each once, until the lowest swept raises ``enough`` (or the grid ends).
+
+    Returns:
+        The lowest index swept and the false alarms at ``grid[index:]``.
+
+    Shape:
+        grid: (T,). Output counts: (T - index,), non-increasing.
+    """
+    high, counts = len(grid), torch.zeros(0, dtype=torch.float64)
+    while True:
+        chunk = [p.false_alarms for p in sweep(scored, grid=grid[low:high], keywords=[keyword])]
+        counts = torch.cat([torch.tensor(chunk, dtype=torch.float64), counts])  # (T - low,)
+        if enough(float(counts[0])) or low == 0:
+            return low, counts
+        low, high = max(low - TAIL_CHUNK, 0), low
 
 
 def lowest(size: int, holds: Callable[[int], bool]) -> int:
@@ -191,15 +211,47 @@ def tail_threshold(grid: torch.Tensor, counts: torch.Tensor, allowed: float, tai
     Shape:
         grid, counts: (T,).
     """
-    enough = (counts >= tail_events).nonzero()
-    if len(enough) == 0:
+    fit = tail_fit(grid, counts, tail_events)
+    if fit is None:
         return None
     if allowed <= 0:
         return 1.0
+    start, scale = fit
+    return float(torch.sigmoid(torch.logit(grid[start].double())
+                               + scale * math.log(max(float(counts[start]) / allowed, 1.0))))
+
+
+def tail_fit(grid: torch.Tensor, counts: torch.Tensor, tail_events: int) -> tuple[int, float] | None:
+    """Where the tail fit starts (the index of ``u``) and its scale in logits; ``None`` with too few false
+    alarms (see :func:`tail_threshold`).
+
+    Shape:
+        grid, counts: (T,).
+    """
+    enough = (counts >= max(tail_events, 1)).nonzero()
+    if len(enough) == 0:
+        return None
     start = int(enough[-1])
     logits, tail = torch.logit(grid[start:].double()), counts[start:].double()  # (T - start,)
-    scale = float(((tail[1:] + tail[:-1]) / 2 * logits.diff()).sum() / tail[0])
-    return float(torch.sigmoid(logits[0] + scale * math.log(max(float(tail[0]) / allowed, 1.0))))
+    return start, float(((tail[1:] + tail[:-1]) / 2 * logits.diff()).sum() / tail[0])
+
+
+def tail_counts(grid: torch.Tensor, counts: torch.Tensor, tail_events: int) -> torch.Tensor:
+    """False alarms as the tail fit expects them: the counts, raised above ``u`` to the fitted exponential.
+
+    The lowest threshold whose expected count is within ``allowed`` is :func:`keyword_threshold`'s: the
+    higher of the counted threshold and the lowest grid threshold at or above :func:`tail_threshold`.
+
+    Shape:
+        grid, counts: (T,). Output: (T,), non-increasing where ``counts`` is.
+    """
+    fit = tail_fit(grid, counts, tail_events) if tail_events else None
+    if fit is None or fit[1] <= 0:
+        return counts.double()
+    start, scale = fit
+    logits = torch.logit(grid[start:].double())  # (T - start,)
+    fitted = counts[start].double() * torch.exp(-(logits - logits[0]) / scale)
+    return torch.cat([counts[:start].double(), torch.maximum(counts[start:].double(), fitted)])
 
 
 def calibrate_smoothing(raw: Scored, target_fa_per_hour: float, tail_events: int, spans: Sequence[int]
@@ -255,7 +307,9 @@ def write_calibration(spotter_extra: dict[str, Any], calibration: Calibration) -
     """Store the thresholds and how they were chosen in a spotter's ``extra`` (saved with the checkpoint).
 
     ``extra["calibration"]`` carries the smoothing and refractory spans the thresholds hold for, which a
-    :class:`~asr_cnn.detect.Detector` built from the checkpoint then uses.
+    :class:`~asr_cnn.detect.Detector` built from the checkpoint then uses; ``extra["curves"]`` the operating
+    curves it picks other thresholds from (empty when calibrated on streams alone).
     """
     spotter_extra["thresholds"] = dict(calibration.thresholds)
     spotter_extra["calibration"] = calibration.summary()
+    spotter_extra["curves"] = {keyword: curve.to_dict() for keyword, curve in calibration.curves.items()}

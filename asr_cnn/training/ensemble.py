@@ -8,7 +8,6 @@ once: it costs about what one of them costs (:class:`~asr_cnn.models.tdnn_heads.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,16 +15,13 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
-from asr_cnn.evaluation.calibration import write_calibration
 from asr_cnn.models.speech_embedding import SpeechEmbedding
 from asr_cnn.models.speech_embedding_tdnn import SpeechEmbeddingTDNN
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.models.tdnn_heads import TDNNHeads
 from asr_cnn.training.distributed import resolve_device
-from asr_cnn.training.live import validation_calibration
-from asr_cnn.training.outputs import MODEL_NAME
+from asr_cnn.training.calibrate import save_calibrated
 
-log = logging.getLogger(__name__)
 
 SHARED_KEYS = ("frontend", "model", "head", "spotter", "labels")
 """Config entries the members must agree on: same architecture, same classes."""
@@ -76,8 +72,8 @@ def ensemble_of(members: Sequence[KeywordSpotter]) -> KeywordSpotter:
 
 
 def combine(cfg: DictConfig) -> dict[str, Any]:
-    """Load ``cfg.members``, build their ensemble, calibrate it on the corpus's validation streams as training
-    calibrates a model (``cfg.trainer.live.target_fa_per_hour``), and save it as ``<run_dir>/model.pt``.
+    """Load ``cfg.members``, build their ensemble, calibrate it as training calibrates a model and save it as
+    ``<run_dir>/model.pt`` (:func:`~asr_cnn.training.calibrate.save_calibrated`).
 
     Raises:
         FileNotFoundError, ValueError: A member is not a readable checkpoint (:meth:`KeywordSpotter.load`),
@@ -86,15 +82,5 @@ def combine(cfg: DictConfig) -> dict[str, Any]:
     device = resolve_device(cfg.trainer.device)
     paths = [Path(path) for path in cfg.members]
     ensemble = ensemble_of([KeywordSpotter.load(path) for path in paths]).to(device)
-    calibrated = validation_calibration(cfg, ensemble, device)
-    if calibrated is None:
-        raise ValueError(f"{cfg.data.root}: no validation streams to calibrate the ensemble on; build the corpus "
-                         "it was trained on (recipes/make_data.py with the same data settings)")
-    write_calibration(ensemble.extra, calibrated)
     ensemble.extra["members"] = [str(path) for path in paths]
-    output = Path(cfg.run_dir) / MODEL_NAME
-    output.parent.mkdir(parents=True, exist_ok=True)
-    ensemble.save(output)
-    log.info("ensemble of %d: thresholds %s, validation recall %.3f at %.2f false alarms per hour -> %s",
-             len(paths), ensemble.extra["thresholds"], calibrated.recall, calibrated.point.fa_per_hour or 0.0, output)
-    return {"model": str(output), "thresholds": ensemble.extra["thresholds"], "calibration": ensemble.extra["calibration"]}
+    return save_calibrated(cfg, ensemble, device)

@@ -4,7 +4,9 @@
   speech when the keywords allow it), keywords in context with end-aligned labels, mined hard negatives;
 * mining rounds, evenly spaced through training (:mod:`asr_cnn.training.mining`);
 * checkpoint selection on validation streams by recall at the calibrated false-alarm target, then
-  false alarms per hour (not clip accuracy), and the final calibration written into the checkpoint.
+  false alarms per hour (not clip accuracy);
+* the calibration the checkpoint ships, its false alarms counted on real speech (the shipped real speech's
+  validation speakers), and a check of it on the real speech held out (its test speakers).
 
 Settings: ``trainer.live`` (``conf/trainer/default.yaml``).
 """
@@ -21,23 +23,24 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
+from asr_cnn.audio import load_audio
 from asr_cnn.constants import SAMPLE_RATE
 from asr_cnn.data.augment import WaveAugment
 from asr_cnn.data.background import NOISE_DIR, TRAIN_NOISE_DIR
 from asr_cnn.data.clips import item_samples
-from asr_cnn.data.config import corpus_config
+from asr_cnn.data.config import SPLITS, corpus_config
 from asr_cnn.data.context import KeywordsInContext
 from asr_cnn.data.labels import SILENCE, UNKNOWN
 from asr_cnn.data.mixture import Mixture
 from asr_cnn.data.negatives import FixedWindows, NegativeWindows, Window, WindowSources
-from asr_cnn.data.realnegatives import load_split, real_negatives, unsafe_keywords
+from asr_cnn.data.realnegatives import SPEECHOCEAN_DIR, RealNegative, real_negatives, usable
 from asr_cnn.data.running import read_running
 from asr_cnn.data.speech_commands import SpeechCommands
 from asr_cnn.data.streams import stream_folder
 from asr_cnn.detect.detector import DEFAULT_REFRACTORY_S, Detector, rows_for
 from asr_cnn.evaluation.calibration import Calibration, calibrate_smoothing, merit, score_validation
-from asr_cnn.evaluation.scoring import Scored
-from asr_cnn.evaluation.sweep import point_at
+from asr_cnn.evaluation.real_calibration import calibrate_real, real_false_alarms, score_real
+from asr_cnn.evaluation.scoring import SECONDS_PER_HOUR, Scored
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.training.checks import is_integer, is_number, is_numbers
 from asr_cnn.training.mining import mine
@@ -78,6 +81,15 @@ def check_live(live: Mapping[str, Any]) -> None:
     spans = live.get("smoothing_s")
     if not is_numbers(spans) or len(spans) == 0 or min(spans) < 0:
         fail("smoothing_s", "a non-empty list of moving-average spans in seconds, each >= 0")
+    real = live.get("real_speech")
+    if not isinstance(real, Mapping) or not isinstance(real.get("calibrate"), bool):
+        fail("real_speech", "{splits: {train, validation, test fractions}, calibrate: true or false, max_hours}")
+    fractions = real.get("splits")
+    if not isinstance(fractions, Mapping) or set(fractions) != set(SPLITS) or not is_numbers(list(fractions.values())) \
+            or min(fractions.values()) < 0 or abs(sum(fractions.values()) - 1) > 1e-6:
+        fail("real_speech", f"splits giving {list(SPLITS)} fractions >= 0 that sum to 1")
+    if real.get("max_hours") is not None and (not is_number(real["max_hours"]) or real["max_hours"] <= 0):
+        fail("real_speech", "max_hours null or a number of hours > 0")
 
 
 def train_augment(cfg_data: DictConfig, seed: int, **changes: Any) -> WaveAugment | None:
@@ -89,17 +101,33 @@ def train_augment(cfg_data: DictConfig, seed: int, **changes: Any) -> WaveAugmen
     return WaveAugment.from_config({**dict(cfg_data.augment), **changes}, noise_dir, seed=seed)
 
 
-def real_speech(cfg_data: DictConfig, split: str) -> list[torch.Tensor]:
-    """The shipped real speech of ``split`` when the data config enables it and its keywords allow it."""
+def shipped_real(cfg_data: DictConfig, live: DictConfig, split: str) -> list[RealNegative]:
+    """The shipped real utterances of ``split``: LibriSpeech's speakers divided by ``data.real_negatives.splits``
+    (when ``data.real_negatives.enabled``), speechocean762's by ``trainer.live.real_speech.splits``."""
     config = corpus_config(cfg_data)
-    spec = config.real_negatives
-    if not spec.enabled:
-        return []
-    unsafe = unsafe_keywords(config.keywords, spec.common_words)
-    if unsafe:
-        log.info("real negatives not used: %s may be said in untranscribed read speech", unsafe)
-        return []
-    return load_split(real_negatives(spec.splits, config.seed), split)
+    librispeech = real_negatives(config.real_negatives.splits, config.seed) if config.real_negatives.enabled else []
+    speechocean = real_negatives(live.real_speech.splits, config.seed, SPEECHOCEAN_DIR)
+    return [item for item in (*librispeech, *speechocean) if item.split == split]
+
+
+def real_speech(cfg_data: DictConfig, live: DictConfig, split: str) -> list[torch.Tensor]:
+    """The shipped real speech of ``split`` that says none of the keywords (:func:`usable`).
+
+    Shape:
+        Output: one (S_i,) waveform per utterance.
+    """
+    config = corpus_config(cfg_data)
+    items = [item for item in shipped_real(cfg_data, live, split)
+             if usable(item, config.keywords, config.real_negatives.common_words)]
+    return [load_audio(item.path) for item in within_hours(items, live.real_speech.max_hours)]
+
+
+def within_hours(items: list[RealNegative], max_hours: float | None) -> list[RealNegative]:
+    """The first of ``items`` that last ``max_hours`` together (all of them when ``None``)."""
+    if max_hours is None:
+        return items
+    seconds = torch.tensor([item.seconds for item in items], dtype=torch.float64).cumsum(0)
+    return items[:int((seconds <= max_hours * SECONDS_PER_HOUR).sum())]
 
 
 def mining_epochs(max_epochs: int, rounds: int) -> list[int]:
@@ -152,7 +180,7 @@ def build_live_data(cfg: DictConfig, labels: list[str], window: int) -> LiveData
     augment = train_augment(cfg.data, seed)
     item = item_samples(window)  # a clip, or the window when longer; training crops the window
     speech = [s for s in (read_running(root, "train"),) if s is not None]
-    real = real_speech(cfg.data, "train") if live.real_negatives else []
+    real = real_speech(cfg.data, live, "train") if live.real_negatives else []
     if real:
         speech.append(torch.cat(real))
     unknown = labels.index(UNKNOWN)
@@ -204,15 +232,59 @@ def validation_calibration(cfg: DictConfig, spotter: KeywordSpotter, device: tor
     return calibrate_smoothing(scored, cfg.trainer.live.target_fa_per_hour, cfg.trainer.live.tail_events, spans)
 
 
-def real_negatives_check(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device) -> dict[str, float] | None:
-    """False alarms per hour, thresholds as calibrated, on the shipped real speech held out from training
-    and calibration (its test speakers): a development check, ``None`` when the keywords forbid it."""
-    speech = real_speech(cfg.data, "test")
-    if not speech:
+def real_material(cfg: DictConfig, split: str, keywords: list[str]) -> tuple[list[torch.Tensor], dict[str, list[int]]]:
+    """The shipped real speech of ``split`` for calibrating ``keywords``: the utterances that are negatives of
+    at least one of them (up to ``trainer.live.real_speech.max_hours``) and, per keyword, those that
+    may say it (:func:`usable`).
+
+    Shape:
+        Output waves: one (S_i,) per utterance.
+    """
+    common = corpus_config(cfg.data).real_negatives.common_words
+    items = [item for item in shipped_real(cfg.data, cfg.trainer.live, split)
+             if any(usable(item, [keyword], common) for keyword in keywords)]
+    items = within_hours(items, cfg.trainer.live.real_speech.max_hours)
+    excluded = {keyword: [i for i, item in enumerate(items) if not usable(item, [keyword], common)]
+                for keyword in keywords}
+    return [load_audio(item.path) for item in items], excluded
+
+
+def shipped_calibration(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device,
+                        selected: Calibration | None = None) -> Calibration | None:
+    """The calibration a trained model ships with; ``None`` without validation streams.
+
+    With ``trainer.live.real_speech.calibrate``, each keyword's threshold spends its share of
+    ``trainer.live.target_fa_per_hour`` on the shipped real speech's validation speakers, and the smoothing
+    span is the one whose thresholds detect the most keywords of the validation streams
+    (:func:`~asr_cnn.evaluation.real_calibration.calibrate_real`). Otherwise the validation streams'
+    calibration: ``selected`` (made when the checkpoint was chosen) or a new one.
+    """
+    live = cfg.trainer.live
+    if not live.real_speech.calibrate:
+        return selected or validation_calibration(cfg, spotter, device)
+    folder = validation_folder(cfg)
+    if folder is None:
         return None
-    scored = score_validation(Detector(spotter, device=device), [], speech)
-    return {"hours": scored.hours, "false_alarms": point_at(scored).false_alarms,
-            "fa_per_hour": point_at(scored).fa_per_hour}
+    detector = Detector(spotter, smoothing_s=0.0, refractory_s=DEFAULT_REFRACTORY_S, device=device)  # one row: raw
+    real = score_real(detector, *real_material(cfg, "validation", list(detector.thresholds)))
+    spans = [rows_for(seconds, spotter) for seconds in live.smoothing_s]
+    return calibrate_real(real, score_validation(detector, [folder]), live.target_fa_per_hour, live.tail_events, spans)
+
+
+def real_heldout_check(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device) -> dict[str, Any] | None:
+    """False alarms per hour, thresholds as shipped, on the shipped real speech held out from training and
+    calibration (its test speakers), beside the target; ``None`` without such speech.
+
+    The model's rate is the sum of its keywords' rates, each counted on the utterances that do not say it.
+    """
+    detector = Detector(spotter, device=device)
+    waves, excluded = real_material(cfg, "test", list(detector.thresholds))
+    if not waves:
+        return None
+    per_keyword = real_false_alarms(score_real(detector, waves, excluded), detector.thresholds)
+    return {"target_fa_per_hour": cfg.trainer.live.target_fa_per_hour,
+            "fa_per_hour": sum(counted["fa_per_hour"] for counted in per_keyword.values()),
+            "hours": max(counted["hours"] for counted in per_keyword.values()), "per_keyword": per_keyword}
 
 
 def better(candidate: Calibration, best: Mapping[str, float] | None) -> bool:

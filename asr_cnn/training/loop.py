@@ -44,7 +44,8 @@ from asr_cnn.training.feature_cache import CachedForward, FeatureCache, build_fe
 from asr_cnn.training.parameters import parameter_groups
 from asr_cnn.training.forward import TrainingForward, combined
 from asr_cnn.training.live import (LiveData, better, build_live_data, check_live, mining_epochs,
-                                   real_negatives_check, validation_calibration, validation_folder)
+                                   real_heldout_check, shipped_calibration, validation_calibration,
+                                   validation_folder)
 from asr_cnn.training.outputs import METRICS_NAME, MODEL_NAME, SUMMARY_NAME, write_run_outputs
 
 log = logging.getLogger(__name__)
@@ -265,8 +266,8 @@ def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
         spotter.eval()
         if run.best is not None:
             spotter.load_state_dict(torch.load(run.run_dir / BEST_NAME, map_location=ctx.device, weights_only=True))
-        # best.pt was calibrated when it was chosen; only a run resumed since, or one without selection, recomputes.
-        calibrated = run.best_calibration or validation_calibration(cfg, spotter, ctx.device)
+        # best.pt was calibrated on the streams when it was chosen; the shipped calibration may reuse that.
+        calibrated = shipped_calibration(cfg, spotter, ctx.device, run.best_calibration)
         if calibrated is not None:
             write_calibration(spotter.extra, calibrated)
         spotter.save(run.run_dir / MODEL_NAME)
@@ -274,7 +275,7 @@ def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
         if calibrated is not None:
             metrics["calibration"] = spotter.extra["calibration"] | {
                 "thresholds": spotter.extra["thresholds"], "selected_epoch": (run.best or {}).get("epoch"),
-                "real_negatives_test": real_negatives_check(cfg, spotter, ctx.device)}
+                "real_heldout": real_heldout_check(cfg, spotter, ctx.device)}
             (run.run_dir / METRICS_NAME).write_text(json.dumps(metrics, indent=2))
         result.update(model=str(run.run_dir / MODEL_NAME), metrics=metrics)
     distributed.barrier(ctx)
