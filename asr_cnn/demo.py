@@ -182,8 +182,14 @@ def run_demo(overrides: list[str], real_set: Path = REAL_SET, commands_set: Path
     thresholds = KeywordSpotter.load(result["model"]).extra.get("thresholds", {})
     shipped = ", ".join(f"{k} {t:.3g}" for k, t in thresholds.items()) or "the detector's default"
     smoothing = f" over {calibration['smoothing_s']:.2f} s of smoothing" if "smoothing_s" in calibration else ""
-    print(f"      {metrics['train_seconds']:.0f} s of training; thresholds calibrated on validation streams for "
+    on = "real speech" if calibration.get("real") else "validation streams"
+    print(f"      {metrics['train_seconds']:.0f} s of training; thresholds calibrated on {on} for "
           f"{calibration.get('target_fa_per_hour', 'n/a')} false alarms per hour: {shipped}{smoothing}", flush=True)
+    heldout = calibration.get("real_heldout")
+    if heldout:
+        print(f"      held-out real speech ({heldout['hours']:.2f} h, speakers never trained or calibrated on): "
+              f"{heldout['fa_per_hour']:.2f} false alarms per hour as shipped (target "
+              f"{heldout['target_fa_per_hour']:g})", flush=True)
 
     print("[3/6] clips never heard in training:", flush=True)
     for split, report in metrics["splits"].items():

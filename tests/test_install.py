@@ -68,12 +68,17 @@ def elsewhere(tmp_path) -> Path:
     return tmp_path
 
 
-def test_the_installed_package_is_imported_with_its_configs(venv, elsewhere):
+def test_the_installed_package_is_imported_with_its_configs_and_real_speech(venv, elsewhere):
     done = checked(run(venv / "bin" / "python", "-c",
-                       "import asr_cnn, asr_cnn.config as c; print(asr_cnn.__file__); print(c.CONF_DIR)", cwd=elsewhere))
-    module, conf = (Path(line) for line in done.stdout.splitlines())
+                       "import asr_cnn, asr_cnn.config as c, asr_cnn.data.realnegatives as r; print(asr_cnn.__file__); "
+                       "print(c.CONF_DIR); print(r.SPEECHOCEAN_DIR)", cwd=elsewhere))
+    module, conf, speechocean = (Path(line) for line in done.stdout.splitlines())
     assert venv in module.parents and REPO not in module.parents
     assert (conf / "train.yaml").is_file() and venv in conf.parents
+    shipped = sorted((REPO / "asr_cnn" / "data" / "assets" / "speechocean762").rglob("*.opus"))
+    assert venv in speechocean.parents and len(shipped) == 5245
+    assert all((speechocean / path.relative_to(shipped[0].parents[2])).is_file() for path in shipped)
+    assert (speechocean / "NOTICE.md").is_file() and (speechocean / "manifest.csv").is_file()
 
 
 def test_train_command_shows_its_config(venv, elsewhere):
