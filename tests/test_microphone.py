@@ -134,10 +134,14 @@ def test_listen_recipe_prints_the_event_and_exits_cleanly_on_sigint(pulse, keywo
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_by_default)
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        before = []
         for line in process.stderr:
             if line.startswith("listening on 'pulse'") or time.monotonic() > deadline:
                 break
+            before.append(line)
         assert line.startswith("listening on 'pulse' at 16000 Hz"), line
+        point = [text for text in before if text.startswith("operating point: ")]
+        assert len(point) == 1 and f"set by hand: {', '.join(sorted(keyword.thresholds))}" in point[0], before
         pulse.play(keyword.path).wait()
         time.sleep(1.0)
         process.send_signal(signal.SIGINT)
