@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader, Dataset
 from asr_cnn.evaluation.folder import evaluate_audio_dir, format_folder_report
 from asr_cnn.evaluation.metrics import classification_report
 from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.threads import torch_threads
 from asr_cnn.training.batching import window_of
 from asr_cnn.training.distributed import resolve_device
 
@@ -63,16 +64,27 @@ def evaluate(cfg: DictConfig) -> dict:
     """Evaluate a checkpoint on corpus splits or a folder of audio (``recipes/evaluate.py``).
 
     Reads ``cfg.checkpoint``, then either ``cfg.audio_dir`` or ``cfg.split`` (one name or a list) of the
-    corpus at ``cfg.data.root``; writes ``evaluation.json`` into ``cfg.run_dir`` and logs the accuracies.
+    corpus at ``cfg.data.root``, on ``cfg.threads`` torch threads; writes ``evaluation.json`` into
+    ``cfg.run_dir``, logs the splits' accuracies and prints the folder's accuracies and confusion matrix.
 
     Returns:
         ``{"checkpoint", "splits": {name: report}}`` or ``{"checkpoint", "audio_dir": report}``.
     """
-    from asr_cnn.data import SpeechCommands  # the corpus package is optional for loading checkpoints
-
     device = resolve_device(cfg.device)
     spotter = KeywordSpotter.load(cfg.checkpoint, map_location=device)
-    result: dict = {"checkpoint": str(cfg.checkpoint)}
+    with torch_threads(cfg.threads):
+        result = {"checkpoint": str(cfg.checkpoint), **evaluate_sets(cfg, spotter, device)}
+    run_dir = Path(cfg.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / EVALUATION_NAME).write_text(json.dumps(result, indent=2))
+    return result
+
+
+def evaluate_sets(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device) -> dict:
+    """``{"audio_dir": report}`` or ``{"splits": {name: report}}``, as :func:`evaluate` reads them from ``cfg``."""
+    from asr_cnn.data import SpeechCommands  # the corpus package is optional for loading checkpoints
+
+    result: dict = {}
     if cfg.get("audio_dir"):
         result["audio_dir"] = evaluate_audio_dir(spotter, cfg.audio_dir, batch_size=cfg.batch_size, device=device)
         print(format_folder_report(result["audio_dir"], cfg.audio_dir), flush=True)
@@ -85,7 +97,4 @@ def evaluate(cfg: DictConfig) -> dict:
                                       num_workers=cfg.num_workers)
             result["splits"][split] = report
             log.info("%s: accuracy %.4f on %d clips", split, report["accuracy"] or float("nan"), report["n"])
-    run_dir = Path(cfg.run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / EVALUATION_NAME).write_text(json.dumps(result, indent=2))
     return result
