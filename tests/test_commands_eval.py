@@ -140,6 +140,8 @@ def test_a_folder_without_sound_files_is_named(tiny_checkpoint, tmp_path):
     (tmp_path / "yes" / "notes.txt").write_text("no audio here")
     with pytest.raises(AudioError, match=rf"{tmp_path}: the folder holds no sound file"):
         evaluate_audio_dir(KeywordSpotter.load(tiny_checkpoint), tmp_path, batch_size=4)
+    with pytest.raises(AudioError, match=r"audio_dir=.*notes\.txt: not a folder"):
+        evaluate_audio_dir(KeywordSpotter.load(tiny_checkpoint), tmp_path / "yes" / "notes.txt", batch_size=4)
 
 
 def scored_by_hand(fires: list[list[tuple[int, str]]], labels: list[list[dict]]) -> Scored:

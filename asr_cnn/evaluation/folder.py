@@ -117,6 +117,8 @@ def evaluate_audio_dir(spotter: KeywordSpotter, audio_dir: str | Path, *, batch_
     """
     started = time.perf_counter()
     audio_dir = Path(audio_dir)
+    if not audio_dir.is_dir():
+        raise AudioError(f"audio_dir={audio_dir}: not a folder (a folder of <label>/<file> sound files is expected)")
     readable, posteriors, errors = classify_files(spotter, audio_files(audio_dir), batch_size=batch_size,
                                                   device=device)
     labels = [folder_label(path, audio_dir) for path in readable]
