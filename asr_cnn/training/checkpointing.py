@@ -24,6 +24,8 @@ from asr_cnn.files import atomic_write
 
 RESUME_FORMAT = 1
 RESUME_NAME = "last.ckpt"
+RESUME_KEYS = ("model", "optimizer", "scheduler", "scaler", "progress", "history", "rng")
+"""What :func:`save_resume` writes besides ``format``, and :func:`load_resume` needs."""
 
 
 def atomic_save(obj: Any, path: str | os.PathLike) -> None:
@@ -93,6 +95,9 @@ def load_resume(path: str | os.PathLike, *, model: torch.nn.Module, optimizer: t
         raise ValueError(f"{path}: not a readable resume checkpoint ({err})") from err
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != RESUME_FORMAT:
         raise ValueError(f"{path}: not an asr_cnn resume checkpoint of format {RESUME_FORMAT}")
+    missing = [key for key in RESUME_KEYS if key not in checkpoint]
+    if missing:
+        raise ValueError(f"{path}: the resume checkpoint lacks {', '.join(map(repr, missing))}")
     try:
         model.load_state_dict(checkpoint["model"])
     except RuntimeError as err:
