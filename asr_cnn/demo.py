@@ -100,9 +100,9 @@ def other_words_line(others: dict | None) -> str:
     if not others or not others["clips"]:
         return "No clips of other words to measure how often a keyword fires on them."
     most = ", ".join(f"{word} {percent(part['share'])} ({part['count']}/{part['clips']})"
-                     for word, part in list(others["per_word"].items())[:5])
+                     for word, part in list(others["per_word"].items())[:5] if part["count"])
     return (f"On clips of other words (none of the model's keywords), a keyword fires on {percent(others['share'])} "
-            f"({others['count']}/{others['clips']}); most on {most}.")
+            f"({others['count']}/{others['clips']})" + (f"; most on {most}." if most else "."))
 
 
 def real_markdown(real: dict | None) -> str:

@@ -46,9 +46,10 @@ def first_fire_lines(result: dict[str, Any]) -> list[str]:
         lines.append(f"  another keyword fired first on {wrong} of these clips")
     others = result["other_words"]
     if others and others["clips"]:
-        words = list(others["per_word"].items())
-        lines.append(f"other words (no keyword of the model), as shipped: a keyword fires on {counted(others)} "
-                     f"clips; most: " + ", ".join(f"{word} {counted(part)}" for word, part in words[:SHOWN_WORDS])
+        words = [(word, part) for word, part in others["per_word"].items() if part["count"]]  # most firing first
+        most = ", ".join(f"{word} {counted(part)}" for word, part in words[:SHOWN_WORDS])
+        lines.append(f"other words (no keyword of the model), as shipped: a keyword fires on {counted(others)} clips"
+                     + (f"; most: {most}" if words else "")
                      + (f", ... {len(words) - SHOWN_WORDS} more words" if len(words) > SHOWN_WORDS else ""))
         lines.append("  first to fire: " + (", ".join(f"{k} {n}" for k, n in others["first_keywords"].items())
                                            or "none"))
