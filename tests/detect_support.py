@@ -79,3 +79,11 @@ def keyword_clip(corpus: Path, spotter: KeywordSpotter, silence_s: float = 0.5) 
     margin, clip, keyword, threshold = best
     assert margin > MIN_MARGIN, f"the checkpoint scores no keyword clip above silence (margin {margin})"
     return clip, keyword, {other: 1.0 for other in keywords} | {keyword: threshold}
+
+
+def lowest_meeting(det: list[dict], fa_per_hour: float) -> dict | None:
+    """The DET point (JSON, sorted by threshold) of the lowest threshold from which every higher one keeps
+    false alarms at or below ``fa_per_hour``; ``None`` when the highest one does not."""
+    meeting = [point["fa_per_hour"] is not None and point["fa_per_hour"] <= fa_per_hour for point in det]
+    lowest = next((i for i in range(len(det)) if all(meeting[i:])), len(det))
+    return det[lowest] if lowest < len(det) else None

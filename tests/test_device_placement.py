@@ -69,6 +69,8 @@ def test_streaming_state_and_receptive_field_follow_the_model(model):
     with torch.device("meta"):  # no optimisation steps: Adam makes its step count on the default device
         result = measure(on_cpu, steps=0, trials=4)
     assert result.gradient.device.type == "cpu" and result.empirical is not None
+    first, last = result.empirical  # the frames the gradient reached lie inside the analytic field
+    assert result.analytic[0] <= first <= last <= result.analytic[1] and last > first
 
 
 def assert_same_state(state: dict, reference: dict, device: str = "cpu") -> None:

@@ -159,6 +159,9 @@ def test_a_checkpoint_of_cached_training_loads_and_detects(tiny_corpus, tmp_path
     assert loaded.extra["thresholds"]
     wave = audio(loaded.window_samples + 9 * loaded.hop_samples, seed=8)
     torch.testing.assert_close(scan(loaded, wave), naive_scan(loaded, wave), atol=1e-4, rtol=0)
-    detector = Detector(loaded)
-    events = detector.push(wave)
-    assert isinstance(events, list)
+    shipped = Detector(loaded)
+    assert set(shipped.thresholds) == set(loaded.extra["thresholds"])
+    assert all(event.score >= shipped.thresholds[event.keyword] for event in shipped.push(wave))
+    eager = Detector(loaded, thresholds=dict.fromkeys(shipped.thresholds, 0.0))  # finite scores all cross 0
+    first = eager.push(wave)[0]
+    assert (first.start_s, first.end_s) == (0.0, pytest.approx(loaded.window_samples / loaded.sample_rate))
