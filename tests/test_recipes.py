@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 TRAIN_RECIPE = REPO / "recipes" / "train.py"
 RUN_FILES = ("model.pt", RESUME_NAME, "metrics.json", "confusion_matrix.png", "training_curves.png", "summary.md",
              "report.md")
-POLL_S = 0.01
+POLL_S = 0.05  # each poll reads the resume checkpoint
 PROCESS_TIMEOUT_S = 120
 
 
@@ -84,20 +85,36 @@ def test_evaluate_splits_and_audio_dir(tiny_checkpoint, tiny_corpus, tmp_path):
     assert files["n_scored"] == 0  # files directly in the folder carry no label
 
 
+def saved_epoch(run_dir: Path) -> int:
+    """The epoch the run's resume checkpoint continues from; -1 before there is one (it is written atomically)."""
+    path = run_dir / RESUME_NAME
+    return torch.load(path, weights_only=True)["progress"]["epoch"] if path.exists() else -1
+
+
 @pytest.mark.slow
 def test_resume_after_sigkill_matches_an_uninterrupted_run(tiny_corpus, tiny_checkpoint, tmp_path):
     run_dir = tmp_path / "run"
     command = [sys.executable, *train_command(tiny_corpus, run_dir, "trainer.checkpoint_every_n_steps=1")]
+    epochs = compose_config("train", ["experiment=tiny"]).trainer.max_epochs
     with open(tmp_path / "killed.log", "w") as log:
         process = subprocess.Popen(command, cwd=REPO, env=recipe_env(), stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + PROCESS_TIMEOUT_S
-        while not (run_dir / RESUME_NAME).exists() and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(POLL_S)
+        while saved_epoch(run_dir) < 1 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(POLL_S)  # until a checkpoint inside the second epoch: a whole epoch is behind it
         process.send_signal(signal.SIGKILL)
         assert process.wait() == -signal.SIGKILL, (tmp_path / "killed.log").read_text()
     assert not (run_dir / "model.pt").exists(), "the run finished before it could be killed"
+    assert (run_dir / RESUME_NAME).exists(), f"no {RESUME_NAME} within {PROCESS_TIMEOUT_S} s"
+    progress = torch.load(run_dir / RESUME_NAME, weights_only=True)["progress"]
+    assert 1 <= progress["epoch"] < epochs and progress["step"] > 0
 
-    subprocess.run(command, cwd=REPO, env=recipe_env(), check=True, capture_output=True, timeout=PROCESS_TIMEOUT_S)
+    done = subprocess.run(command, cwd=REPO, env=recipe_env(), capture_output=True, text=True,
+                          timeout=PROCESS_TIMEOUT_S)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert f"at epoch {progress['epoch']}, step {progress['step']}" in output, output[-3000:]
+    trained = [line for line in output.splitlines() if re.search(r"\bepoch \d+: ", line)]
+    assert len(trained) == epochs - progress["epoch"] < epochs, trained  # only the epochs after the saved one
     resumed, uninterrupted = weights(run_dir / "model.pt"), weights(tiny_checkpoint)
     assert resumed.keys() == uninterrupted.keys()
     assert all(torch.equal(resumed[k], uninterrupted[k]) for k in resumed)
