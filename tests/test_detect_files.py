@@ -19,7 +19,7 @@ from asr_cnn.config import compose_config
 
 SAMPLE_RATE = 16_000
 LONG_MINUTES = 10
-RSS_SLACK_MIB = 6.0  # the long file is 19 MB as PCM16 and 38 MB as float: loading it would show
+RSS_SLACK_MIB = 12.0  # the long file is 19 MB as PCM16 and 38 MB as float: reading it whole or keeping blocks shows
 
 
 @pytest.fixture(scope="module")
@@ -103,17 +103,18 @@ def test_detect_reports_bad_files_and_goes_on(folder, checkpoint, tmp_path, caps
 
 
 def test_long_file_is_scanned_in_bounded_memory(tmp_path):
-    """Ten minutes of audio: RSS after the first minute and at the end differ by far less than the file."""
+    """Ten minutes of audio: RSS never grows by more than a third of the file as float, from the first block on
+    (after a short warm-up scan that pays the one-time caches), whatever else the machine is doing."""
     path = tmp_path / "long.wav"
     generator = np.random.default_rng(0)
     with sf.SoundFile(path, "w", SAMPLE_RATE, 1, "PCM_16") as handle:
         for _ in range(LONG_MINUTES):
             handle.write((generator.standard_normal(60 * SAMPLE_RATE) * 0.2).clip(-1, 1))
+    save_audio(tmp_path / "short.wav", bursty_audio(3.0))
+    for _ in detect_file(Detector(tiny_spotter(), threshold=0.0), tmp_path / "short.wav", block_seconds=1.0):
+        pass
     detector = Detector(tiny_spotter(), threshold=0.0)
-    rss, events = [], 0
-    for event in detect_file(detector, path, block_seconds=1.0):
-        events += 1
-        rss.append(rss_mib())
-    minute = len(rss) // LONG_MINUTES
-    assert events > 0 and detector.rows == num_windows(LONG_MINUTES * 60 * SAMPLE_RATE, detector.spotter)
-    assert max(rss[minute:]) - rss[minute] < RSS_SLACK_MIB
+    start = rss_mib()
+    rss = [rss_mib() for _ in detect_file(detector, path, block_seconds=1.0)]  # one sample per event
+    assert len(rss) > LONG_MINUTES and detector.rows == num_windows(LONG_MINUTES * 60 * SAMPLE_RATE, detector.spotter)
+    assert max(rss) - start < RSS_SLACK_MIB, f"RSS grew by {max(rss) - start:.1f} MiB"
