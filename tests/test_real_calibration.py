@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from detect_support import tiny_spotter
+from detect_support import bursty_audio, tiny_spotter
 
 from asr_cnn.data.realnegatives import RealNegative, says, usable
 from asr_cnn.detect import Detector
@@ -15,9 +15,10 @@ from asr_cnn.detect.curves import OperatingCurve, curve_thresholds
 from asr_cnn.detect.detector import NON_KEYWORDS
 from asr_cnn.evaluation.calibration import Calibration, calibrate, write_calibration
 from asr_cnn.evaluation.operating import point
-from asr_cnn.evaluation.real_calibration import RealSpeech, calibrate_at, calibrate_real, keyword_alarms
+from asr_cnn.evaluation.real_calibration import RealSpeech, calibrate_at, calibrate_real, keyword_alarms, score_real
 from asr_cnn.evaluation.scoring import Scored
 from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.streaming import scan
 
 HOP, WINDOW, RATE = 640, 16_000, 16_000  # samples: 40 ms hop, 1 s window
 HOP_S, ROWS_PER_HOUR = HOP / RATE, 90_000
@@ -35,7 +36,7 @@ def real_hour(alarms: dict[str, list[float]], said: dict[str, list[float]] = {})
     utterances; an utterance in ``said`` says its keyword (excluded for it) and peaks there."""
     scores = torch.zeros(1, ROWS_PER_HOUR, len(CLASSES))
     utterance_rows = 1000
-    spans = [(i * utterance_rows * HOP, (i + 1) * utterance_rows * HOP) for i in range(90)]
+    spans = [(0, i * utterance_rows * HOP, (i + 1) * utterance_rows * HOP) for i in range(90)]
     excluded, index = {"athena": [], "amelia": []}, 0
     for kind, peaks_of in (("alarm", alarms), ("said", said)):
         for keyword, peaks in peaks_of.items():
@@ -174,3 +175,30 @@ def test_a_checkpoint_without_curves_loads_with_its_thresholds_and_refuses_an_op
     assert "synthetic validation streams (as calibrated)" in detector.operating_point()
     with pytest.raises(ValueError, match="no operating curves"):
         Detector(old, fa_per_hour=1.0)
+
+
+def test_real_utterances_are_scored_in_streams_side_by_side_exactly_as_each_stream_alone():
+    """Five utterances over two streams: each sits once at its span, the streams end together, and every
+    stream's rows are those of its audio scanned alone."""
+    spotter = tiny_spotter()
+    waves = [bursty_audio(seconds, seed=i) for i, seconds in enumerate([3.0, 1.5, 2.5, 1.0, 2.0])]
+    keywords = [label for label in spotter.labels if label not in NON_KEYWORDS]
+    real = score_real(Detector(spotter, smoothing_s=0.0, batch_size=2), waves, {k: [] for k in keywords},
+                      pause_s=0.5)
+    pause = 8000
+    by_stream: dict[int, list[tuple[int, int, int]]] = {}
+    for index, (stream, start, end) in enumerate(real.spans):
+        assert end - start == waves[index].shape[-1]
+        by_stream.setdefault(stream, []).append((start, end, index))
+    assert sorted(by_stream) == [0, 1]
+    for stream, spans in by_stream.items():
+        audio = torch.cat([torch.cat([waves[i], torch.zeros(pause)]) for _, _, i in sorted(spans)])
+        assert [s for s, _, _ in sorted(spans)] == [0, *[e + pause for _, e, _ in sorted(spans)[:-1]]]
+        alone = scan(spotter, audio[None])[0]  # (N, K)
+        torch.testing.assert_close(real.scored.scores[stream, :alone.shape[0]], alone, atol=1e-5, rtol=0)
+        assert real.scored.scores[stream, alone.shape[0]:].isnan().all()
+        assert real.scored.seconds[stream] == pytest.approx(audio.shape[-1] / 16_000)
+    lengths = [sum(waves[i].shape[-1] + pause for _, _, i in spans) for spans in by_stream.values()]
+    assert max(lengths) - min(lengths) <= max(w.shape[-1] for w in waves) + pause
+    with pytest.raises(ValueError, match="exclusions must name"):
+        score_real(Detector(spotter, smoothing_s=0.0), waves, {})

@@ -6,7 +6,7 @@ counted on real keyword-free speech that may be calibrated on (the shipped real 
 speakers, :mod:`asr_cnn.data.realnegatives`), while recall, and with it the moving-average span, still
 comes from the synthetic validation streams, the only material with labelled keywords.
 
-The real utterances are scored once, one after another with a pause, as one stream. A keyword may not
+The real utterances are scored once, one after another with a pause, in a few streams side by side. A keyword may not
 fire where its window or moving average reaches an utterance that may say it (:func:`keyword_alarms`),
 and its hours are the rows left. Each keyword's false alarms are swept from the top of the calibration
 grid down until they pass its share of the target and the tail fit's start
@@ -26,11 +26,14 @@ import torch
 from asr_cnn.detect.curves import OperatingCurve
 from asr_cnn.detect.detector import Detector
 from asr_cnn.evaluation.calibration import CALIBRATION_GRID, TAIL_CHUNK, Calibration, merit, swept_down, tail_counts
-from asr_cnn.evaluation.scoring import Scored, score_concatenation, smoothed
+from asr_cnn.evaluation.scoring import Scored, score_clips, smoothed
 from asr_cnn.evaluation.sweep import point_at, sweep
 
 PAUSE_S = 0.5
 """Silence after each real utterance in the scored stream (as ``recipes/evaluate_real.py`` plays speech)."""
+
+STREAMS = 16
+"""Streams the real utterances are spread over: a batch keeps the backbone's convolutions large."""
 
 CURVE_FA_PER_HOUR = 10.0
 """Each keyword's shipped curve reaches down to thresholds that raise this many false alarms per hour."""
@@ -38,18 +41,19 @@ CURVE_FA_PER_HOUR = 10.0
 
 @dataclass(frozen=True)
 class RealSpeech:
-    """Real utterances scored as one stream, and which of them each keyword may not count false alarms on.
+    """Real utterances scored as a few streams side by side, and which of them each keyword may not count
+    false alarms on.
 
     Attributes:
-        scored: Unsmoothed scores of the stream (one stream, no labels).
-        spans: Each utterance's first and past-last sample in the stream.
+        scored: Unsmoothed scores of the streams (no labels); NaN past a stream's end.
+        spans: Each utterance's stream and its first and past-last sample there.
         excluded: Per keyword, the indices of the utterances that may say it.
         hop_samples: Samples between score rows.
         window_samples: Samples one score sees.
     """
 
     scored: Scored
-    spans: list[tuple[int, int]]
+    spans: list[tuple[int, int, int]]
     excluded: dict[str, list[int]]
     hop_samples: int
     window_samples: int
@@ -57,10 +61,12 @@ class RealSpeech:
 
 def score_real(detector: Detector, waves: Sequence[torch.Tensor], excluded: Mapping[str, Sequence[int]],
                pause_s: float = PAUSE_S) -> RealSpeech:
-    """Score ``waves`` one after another, each followed by ``pause_s`` of silence, with ``detector``.
+    """Score ``waves`` one after another, each followed by ``pause_s`` of silence, in ``detector.batch_size``
+    streams side by side (the longest utterance first into the shortest stream, so they end together).
 
     Args:
-        detector: Scores the stream; build it with ``smoothing_s=0`` so that spans can be tried afterwards.
+        detector: Scores the streams; build it with ``smoothing_s=0`` so that spans can be tried afterwards,
+            and a batch of streams (e.g. :data:`STREAMS`) for speed.
         waves: The utterances, at the spotter's rate.
         excluded: Per keyword of the detector, the indices of ``waves`` that may say it.
         pause_s: Silence after each utterance.
@@ -75,35 +81,41 @@ def score_real(detector: Detector, waves: Sequence[torch.Tensor], excluded: Mapp
         raise ValueError("calibration on real speech needs real utterances; none was given")
     if set(excluded) != set(detector.thresholds):
         raise ValueError(f"exclusions must name the keywords {sorted(detector.thresholds)}, got {sorted(excluded)}")
-    pause = round(pause_s * detector.spotter.sample_rate)
-    spans, start = [], 0
-    for wave in waves:
-        spans.append((start, start + wave.shape[-1]))
-        start += wave.shape[-1] + pause
-    return RealSpeech(score_concatenation(detector, waves, pause_s), spans,
+    pause = torch.zeros(round(pause_s * detector.spotter.sample_rate))
+    parts: list[list[torch.Tensor]] = [[] for _ in range(detector.batch_size)]
+    ends = [0] * detector.batch_size
+    spans: list[tuple[int, int, int]] = [(0, 0, 0)] * len(waves)
+    for index in sorted(range(len(waves)), key=lambda i: -waves[i].shape[-1]):
+        stream = min(range(len(ends)), key=ends.__getitem__)
+        spans[index] = (stream, ends[stream], ends[stream] + waves[index].shape[-1])
+        parts[stream] += [waves[index], pause]
+        ends[stream] += waves[index].shape[-1] + pause.shape[-1]
+    streams = [torch.cat(part) for part in parts if part]
+    return RealSpeech(score_clips(detector, [(stream, []) for stream in streams]), spans,
                       {keyword: sorted(indices) for keyword, indices in excluded.items()},
                       detector.spotter.hop_samples, detector.spotter.window_samples)
 
 
 def keyword_alarms(real: RealSpeech, scores: Scored, keyword: str) -> Scored:
-    """``real``'s stream smoothed as ``scores``, where ``keyword`` cannot fire on rows whose moving average
+    """``real``'s streams smoothed as ``scores``, where ``keyword`` cannot fire on rows whose moving average
     reaches a window that overlaps an utterance that may say it; its hours are those of the rows left.
 
     Shape:
-        scores.scores: (1, N, K).
+        scores.scores: (B, N, K).
     """
-    rows = scores.scores.shape[1]
-    blocked = torch.zeros(rows, dtype=torch.bool)  # (N,)
+    batch, rows = scores.scores.shape[:2]
+    blocked = torch.zeros(batch, rows, dtype=torch.bool)  # (B, N)
     for index in real.excluded[keyword]:
-        start, end = real.spans[index]
+        stream, start, end = real.spans[index]
         # row n averages windows n - r + 1 .. n, covering samples [(n - r + 1) * hop, n * hop + window)
         first = max((start - real.window_samples) // real.hop_samples + 1, 0)
         past = -(-end // real.hop_samples) + scores.smoothing_rows - 1
-        blocked[first:past] = True
+        blocked[stream, first:past] = True
     column = scores.classes.index(keyword)
     masked = scores.scores.clone()
-    masked[0, blocked, column] = float("nan")  # NaN never fires
-    return replace(scores, scores=masked, seconds=[float((~blocked).sum()) * scores.hop_s])
+    masked[..., column] = masked[..., column].masked_fill(blocked, float("nan"))  # NaN never fires
+    counted = (~blocked & ~scores.scores[..., column].isnan()).sum(1)  # (B,) rows left, within each stream
+    return replace(scores, scores=masked, seconds=(counted * scores.hop_s).tolist())
 
 
 def keyword_curve(alarms: Scored, keyword: str, share: float, tail_events: int, floor_per_hour: float = 0.0,

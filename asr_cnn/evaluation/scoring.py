@@ -22,6 +22,10 @@ from asr_cnn.streaming.scan import num_windows
 
 SECONDS_PER_HOUR = 3600.0
 
+BATCH_BLOCK_SECONDS = 10.0
+"""Seconds of every stream of a batch pushed per detector call: long enough to amortise a call, short
+enough that a batch of long streams fits in memory."""
+
 
 @dataclass(frozen=True)
 class Scored:
@@ -134,13 +138,19 @@ def score_clips(detector: Detector, clips: Iterable[tuple[torch.Tensor, list[dic
     return stored(detector, rows, seconds, labels)
 
 
-def score_batch(detector: Detector, clips: list[torch.Tensor]) -> list[torch.Tensor]:
-    """Rows (N_b, K) of up to ``detector.batch_size`` clips scanned side by side from a fresh state."""
+def score_batch(detector: Detector, clips: list[torch.Tensor], block_seconds: float = BATCH_BLOCK_SECONDS
+                ) -> list[torch.Tensor]:
+    """Rows (N_b, K) of up to ``detector.batch_size`` clips scanned side by side from a fresh state.
+
+    The batch is pushed ``block_seconds`` at a time (the rows do not depend on it), so long clips take
+    bounded memory.
+    """
     batch = torch.zeros(detector.batch_size, max(clip.shape[-1] for clip in clips))  # (B, S) idle streams silent
     for i, clip in enumerate(clips):
         batch[i, :clip.shape[-1]] = clip
     detector.reset()
-    smoothed = detector.step(batch)[0].cpu()  # (B, N, K)
+    block = max(1, round(block_seconds * detector.spotter.sample_rate))
+    smoothed = torch.cat([detector.step(part)[0].cpu() for part in batch.split(block, dim=1)], dim=1)  # (B, N, K)
     return [smoothed[i, :num_windows(clip.shape[-1], detector.spotter)] for i, clip in enumerate(clips)]
 
 

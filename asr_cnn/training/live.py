@@ -13,6 +13,7 @@ Settings: ``trainer.live`` (``conf/trainer/default.yaml``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable, Mapping
@@ -39,7 +40,7 @@ from asr_cnn.data.speech_commands import SpeechCommands
 from asr_cnn.data.streams import stream_folder
 from asr_cnn.detect.detector import DEFAULT_REFRACTORY_S, Detector, rows_for
 from asr_cnn.evaluation.calibration import Calibration, calibrate_smoothing, merit, score_validation
-from asr_cnn.evaluation.real_calibration import calibrate_real, real_false_alarms, score_real
+from asr_cnn.evaluation.real_calibration import STREAMS, calibrate_real, real_false_alarms, score_real
 from asr_cnn.evaluation.scoring import SECONDS_PER_HOUR, Scored
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.training.checks import is_integer, is_number, is_numbers
@@ -265,10 +266,10 @@ def shipped_calibration(cfg: DictConfig, spotter: KeywordSpotter, device: torch.
     folder = validation_folder(cfg)
     if folder is None:
         return None
-    detector = Detector(spotter, smoothing_s=0.0, refractory_s=DEFAULT_REFRACTORY_S, device=device)  # one row: raw
-    real = score_real(detector, *real_material(cfg, "validation", list(detector.thresholds)))
+    raw = functools.partial(Detector, spotter, smoothing_s=0.0, refractory_s=DEFAULT_REFRACTORY_S, device=device)
+    real = score_real(raw(batch_size=STREAMS), *real_material(cfg, "validation", list(raw().thresholds)))
     spans = [rows_for(seconds, spotter) for seconds in live.smoothing_s]
-    return calibrate_real(real, score_validation(detector, [folder]), live.target_fa_per_hour, live.tail_events, spans)
+    return calibrate_real(real, score_validation(raw(), [folder]), live.target_fa_per_hour, live.tail_events, spans)
 
 
 def real_heldout_check(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device) -> dict[str, Any] | None:
@@ -277,7 +278,7 @@ def real_heldout_check(cfg: DictConfig, spotter: KeywordSpotter, device: torch.d
 
     The model's rate is the sum of its keywords' rates, each counted on the utterances that do not say it.
     """
-    detector = Detector(spotter, device=device)
+    detector = Detector(spotter, batch_size=STREAMS, device=device)
     waves, excluded = real_material(cfg, "test", list(detector.thresholds))
     if not waves:
         return None
