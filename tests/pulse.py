@@ -76,7 +76,7 @@ class PrivatePulse:
         return self
 
     def pactl(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True)
+        return subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, timeout=START_TIMEOUT_S)
 
     def play(self, wav: Path) -> subprocess.Popen:
         """Play a sound file into the sink (so into the virtual microphone), without waiting."""
