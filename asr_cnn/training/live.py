@@ -251,25 +251,28 @@ def real_material(cfg: DictConfig, split: str, keywords: list[str]) -> tuple[lis
 
 
 def shipped_calibration(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device,
-                        selected: Calibration | None = None) -> Calibration | None:
+                        selected: Calibration | None = None, cached: Callable[[Detector], Scored] | None = None
+                        ) -> Calibration | None:
     """The calibration a trained model ships with; ``None`` without validation streams.
 
     With ``trainer.live.real_speech.calibrate``, each keyword's threshold spends its share of
     ``trainer.live.target_fa_per_hour`` on the shipped real speech's validation speakers, and the smoothing
     span is the one whose thresholds detect the most keywords of the validation streams
     (:func:`~asr_cnn.evaluation.real_calibration.calibrate_real`). Otherwise the validation streams'
-    calibration: ``selected`` (made when the checkpoint was chosen) or a new one.
+    calibration: ``selected`` (made when the checkpoint was chosen) or a new one. ``cached`` scores the
+    validation streams from cached features (as for :func:`validation_calibration`).
     """
     live = cfg.trainer.live
     if not live.real_speech.calibrate:
-        return selected or validation_calibration(cfg, spotter, device)
+        return selected or validation_calibration(cfg, spotter, device, cached)
     folder = validation_folder(cfg)
     if folder is None:
         return None
     raw = functools.partial(Detector, spotter, smoothing_s=0.0, refractory_s=DEFAULT_REFRACTORY_S, device=device)
     real = score_real(raw(batch_size=STREAMS), *real_material(cfg, "validation", list(raw().thresholds)))
     spans = [rows_for(seconds, spotter) for seconds in live.smoothing_s]
-    return calibrate_real(real, score_validation(raw(), [folder]), live.target_fa_per_hour, live.tail_events, spans)
+    validation = cached(raw()) if cached is not None else score_validation(raw(), [folder])
+    return calibrate_real(real, validation, live.target_fa_per_hour, live.tail_events, spans)
 
 
 def real_heldout_check(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device) -> dict[str, Any] | None:

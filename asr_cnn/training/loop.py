@@ -267,7 +267,8 @@ def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
         if run.best is not None:
             spotter.load_state_dict(torch.load(run.run_dir / BEST_NAME, map_location=ctx.device, weights_only=True))
         # best.pt was calibrated on the streams when it was chosen; the shipped calibration may reuse that.
-        calibrated = shipped_calibration(cfg, spotter, ctx.device, run.best_calibration)
+        calibrated = shipped_calibration(cfg, spotter, ctx.device, run.best_calibration,
+                                         run.validation.scored if run.validation is not None else None)
         if calibrated is not None:
             write_calibration(spotter.extra, calibrated)
         spotter.save(run.run_dir / MODEL_NAME)
