@@ -150,8 +150,10 @@ class OnnxStreamer:
     """Runs an exported step with onnxruntime, with the interface of a StreamingScanner.
 
     Buffers samples to whole hops, starts every stream from the zero state and drops the ``lag``
-    rows that precede the first window, so ``push`` returns exactly the scanner's rows. Input is
-    sanitised as the scanner does it (non-finite samples -> 0, then clipped to [-1, 1]).
+    rows that precede the first window, so ``push`` returns exactly the scanner's rows. A window that ends
+    inside a hop (window not a multiple of the hop) is scored as soon as its samples are in, with zeros
+    standing in for the rest of the hop, which its row does not read; the state moves on only with whole hops.
+    Input is sanitised as the scanner does it (non-finite samples -> 0, then clipped to [-1, 1]).
 
     Args:
         path: An ONNX file written by :func:`export_onnx`.
@@ -165,6 +167,7 @@ class OnnxStreamer:
         self.session = onnxruntime.InferenceSession(str(path), providers=providers or ["CPUExecutionProvider"])
         meta = {key: json.loads(value) for key, value in self.session.get_modelmeta().custom_metadata_map.items()}
         self.labels, self.hop, self.lag = meta["labels"], meta["hop_samples"], meta["lag"]
+        self.ready = meta["window_samples"] % self.hop or self.hop  # samples into a hop that complete its window
         self.state_shapes = meta["state"]
         self.batch_size = batch_size
         self.reset()
@@ -175,6 +178,7 @@ class OnnxStreamer:
                       for name, shape in self.state_shapes.items()}
         self.pending = np.zeros((self.batch_size, 0), np.float32)
         self.to_drop = self.lag
+        self.early = False  # the next hop's row was returned before the hop was whole
 
     def push(self, chunk: torch.Tensor | np.ndarray) -> np.ndarray:
         """Posteriors of the windows completed by the next samples.
@@ -193,8 +197,14 @@ class OnnxStreamer:
             self.pending = self.pending[:, self.hop:]
             if self.to_drop:
                 self.to_drop -= 1
+            elif self.early:
+                self.early = False
             else:
                 rows.append(outputs[0])
+        if not self.to_drop and not self.early and self.pending.shape[1] >= self.ready:
+            partial = np.pad(self.pending, ((0, 0), (0, self.hop - self.pending.shape[1])))  # (B, hop)
+            rows.append(self.session.run([POSTERIORS], {CHUNK: partial, **self.state})[0])
+            self.early = True
         return np.stack(rows, axis=1) if rows else np.zeros((self.batch_size, 0, len(self.labels)), np.float32)
 
 
