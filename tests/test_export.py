@@ -11,14 +11,15 @@ import torch
 from detect_support import bursty_audio, tiny_spotter
 
 from asr_cnn import KeywordSpotter
+from asr_cnn.config import CONF_DIR, compose_config
 from asr_cnn.detect.export import OnnxStreamer, export, export_onnx, lag_rows, steady_state
 from asr_cnn.layers.streaming import flatten_state
 from asr_cnn.streaming import StreamingScanner
 from asr_cnn.threads import torch_threads
-from asr_cnn.config import compose_config
 
 SECONDS = 10.0
 PARITY = 1e-4
+EXPERIMENTS = sorted(path.stem for path in (CONF_DIR / "experiment").glob("*.yaml"))
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +57,33 @@ def test_onnxruntime_matches_the_streaming_scanner(tiny_onnx):
 def test_onnxruntime_matches_the_streaming_scanner_for_the_default_body(tmp_path):
     spotter = default_spotter()
     assert_parity(spotter, export_onnx(spotter, tmp_path / "step.onnx"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("experiment", [name for name in EXPERIMENTS if name != "default"])  # default: above
+def test_onnxruntime_matches_the_streaming_scanner_for_every_shipped_experiment(tmp_path, experiment):
+    torch.manual_seed(0)
+    spotter = default_spotter(f"experiment={experiment}")
+    assert_parity(spotter, export_onnx(spotter, tmp_path / "step.onnx"))
+
+
+@pytest.mark.slow
+def test_onnx_streamer_of_one_stream_cleans_bad_samples_and_starts_afresh_on_reset(tiny_onnx):
+    dirty = bursty_audio(4.0, seed=3)[:-37]  # not whole hops: samples stay pending at the end
+    dirty[5_000:5_050] = float("nan")
+    dirty[9_000], dirty[20_000] = float("inf"), -float("inf")
+    dirty[12_000:12_400] = 7.5  # far outside [-1, 1]
+    cleaned = torch.where(dirty.isfinite(), dirty, 0.0).clamp(-1.0, 1.0)  # what both must score
+    scanner, streamer = StreamingScanner(tiny_spotter()), OnnxStreamer(tiny_onnx)
+    pushes = [(scanner.push(clean).numpy(), streamer.push(chunk))  # 1-D torch chunks that split hops
+              for clean, chunk in zip(cleaned.split(777), dirty.split(777))]
+    assert [got.shape for _, got in pushes] == [want.shape for want, _ in pushes]  # each row once its window is in
+    expected, first = (np.concatenate(rows, axis=1) for rows in zip(*pushes))  # (1, N, K)
+    assert expected.shape[1] > 50
+    np.testing.assert_allclose(first, expected, atol=PARITY, rtol=0)
+    streamer.reset()
+    again = np.concatenate([streamer.push(chunk.numpy()) for chunk in dirty.split(1_600)], axis=1)  # 1-D numpy
+    np.testing.assert_allclose(again, expected, atol=PARITY, rtol=0)
 
 
 @pytest.mark.slow
