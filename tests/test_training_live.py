@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import re
 
 import pytest
 import torch
 
+from asr_cnn.audio import load_audio
 from asr_cnn.config import compose_config
 from asr_cnn.data.context import KeywordsInContext
 from asr_cnn.data.labels import make_labels
 from asr_cnn.data.negatives import FixedWindows, NegativeWindows
 from asr_cnn.detect import Detector
 from asr_cnn.models.spotter import KeywordSpotter
-from asr_cnn.training.live import build_live_data
+from asr_cnn.training.live import build_live_data, real_material, real_speech, shipped_real
 
 from conftest import tiny_overrides
 
@@ -56,6 +59,10 @@ def test_the_training_set_holds_clips_speech_windows_and_keywords_in_context(tin
     ("trainer.live.real_negatives=maybe", "real_negatives"), ("trainer.live.target_fa_per_hour=abc", "target"),
     ("trainer.live.tail_events=-1", "tail_events"),
     ("trainer.live.smoothing_s=[]", "smoothing_s"), ("trainer.live.smoothing_s=[0.5,-1]", "smoothing_s"),
+    ("trainer.live.real_speech.calibrate=maybe", "real_speech"),
+    ("trainer.live.real_speech.max_hours=0", "real_speech"), ("trainer.live.real_speech.max_hours=abc", "real_speech"),
+    ("trainer.live.real_speech.splits={train: 0.5, validation: 0.6, test: 0.1}", "real_speech"),
+    ("trainer.live.real_speech.splits={train: 0.5, validation: 0.5}", "real_speech"),
 ])
 def test_bad_live_settings_are_named_before_any_work(override, key, tmp_path):
     from asr_cnn.training.loop import train
@@ -64,3 +71,29 @@ def test_bad_live_settings_are_named_before_any_work(override, key, tmp_path):
         train(compose_config("train", ["experiment=tiny", f"data.root={tmp_path / 'none'}", f"run_dir={tmp_path}",
                                        override]))
     assert not (tmp_path / "none").exists()
+
+
+def test_real_speech_for_training_and_calibration_leaves_out_what_says_a_keyword(tmp_path):
+    """Calibration takes the validation speakers' utterances, each keyword leaving out those that say it (and
+    untranscribed LibriSpeech for a common word); training the train speakers' that say no keyword."""
+    cfg = compose_config("train", ["experiment=tiny", f"data.root={tmp_path}", "trainer.live.real_speech.max_hours=0.25"])
+
+    def first_hours(items: list) -> list:  # the prefix within max_hours
+        seconds = list(itertools.accumulate(item.seconds for item in items))
+        return [item for item, total in zip(items, seconds) if total <= 0.25 * 3600]
+
+    def says(transcript: str | None, words: str) -> bool:
+        return transcript is None or re.search(rf"\b({words})(s|es|'s)?\b", transcript) is not None
+
+    items = shipped_real(cfg.data, cfg.trainer.live, "validation")
+    assert {item.split for item in items} == {"validation"}
+    waves, excluded = real_material(cfg, "validation", ["go", "hey jarvis"])  # a phrase nobody says: all kept
+    kept = first_hours(items)
+    assert [w.shape[-1] for w in waves] == [load_audio(item.path).shape[-1] for item in kept]
+    assert excluded["hey jarvis"] == []
+    assert excluded["go"] == [i for i, item in enumerate(kept) if says(item.transcript, "go")]
+    assert 0 < len(excluded["go"]) < len(kept) and any(item.transcript is None for item in kept)
+    train = real_speech(cfg.data, cfg.trainer.live, "train")  # yes, no, stop: untranscribed speech left out too
+    usable = first_hours([item for item in shipped_real(cfg.data, cfg.trainer.live, "train")
+                          if not says(item.transcript, "yes|no|stop")])
+    assert [w.shape[-1] for w in train] == [load_audio(item.path).shape[-1] for item in usable] and usable
