@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from asr_cnn.audio import AudioError, load_audio, save_audio
+from asr_cnn.audio import AudioError, load_audio, load_audios, save_audio
 from asr_cnn.constants import SAMPLE_RATE
 
 
@@ -97,3 +97,17 @@ def test_save_to_unwritable_place_is_a_clear_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(AudioError, match="cannot write"):
         save_audio(blocker / "x.wav", torch.zeros(10))
+
+
+def test_many_files_load_in_order_each_as_alone_and_a_bad_one_is_named(tmp_path):
+    paths = []
+    for i, seconds in enumerate([0.3, 1.1, 0.05, 0.7, 0.2]):
+        paths.append(tmp_path / f"{i}.flac")
+        sf.write(paths[-1], np.random.default_rng(i).uniform(-0.5, 0.5, round(seconds * 22_050)), 22_050)
+    loaded = load_audios(paths)
+    assert len(loaded) == len(paths)
+    for path, wave in zip(paths, loaded):
+        assert torch.equal(wave, load_audio(path))
+    (tmp_path / "bad.flac").write_bytes(b"not audio")
+    with pytest.raises(AudioError, match="bad.flac"):
+        load_audios([*paths, tmp_path / "bad.flac"])

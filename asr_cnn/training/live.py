@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
-from asr_cnn.audio import load_audio
+from asr_cnn.audio import load_audios
 from asr_cnn.constants import SAMPLE_RATE
 from asr_cnn.data.augment import WaveAugment
 from asr_cnn.data.background import NOISE_DIR, TRAIN_NOISE_DIR
@@ -120,7 +120,7 @@ def real_speech(cfg_data: DictConfig, live: DictConfig, split: str) -> list[torc
     config = corpus_config(cfg_data)
     items = [item for item in shipped_real(cfg_data, live, split)
              if usable(item, config.keywords, config.real_negatives.common_words)]
-    return [load_audio(item.path) for item in within_hours(items, live.real_speech.max_hours)]
+    return load_audios([item.path for item in within_hours(items, live.real_speech.max_hours)])
 
 
 def within_hours(items: list[RealNegative], max_hours: float | None) -> list[RealNegative]:
@@ -247,7 +247,7 @@ def real_material(cfg: DictConfig, split: str, keywords: list[str]) -> tuple[lis
     items = within_hours(items, cfg.trainer.live.real_speech.max_hours)
     excluded = {keyword: [i for i, item in enumerate(items) if not usable(item, [keyword], common)]
                 for keyword in keywords}
-    return [load_audio(item.path) for item in items], excluded
+    return load_audios([item.path for item in items]), excluded
 
 
 def shipped_calibration(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device,
