@@ -48,6 +48,7 @@ COMMANDS_DIR = "commands"  # the run directory's folder for that set's figures
 DETECTIONS_NAME = "detections.json"
 SHOWN_EVENTS = 12  # detections listed; the JSON file has them all
 SCAN_BLOCK_SECONDS = 10.0  # events are the same for any chunking; long blocks cost fewer calls
+EVALUATION_THREADS = "threads=null"  # the demo has the machine to itself: real-speech scoring on every core
 
 
 def scan_stream(model_path: Path, stream: Path) -> dict:
@@ -158,7 +159,7 @@ def evaluate_commands(model: Path, commands_set: Path, out: Path) -> tuple[dict 
     folder = evaluate(compose_config("evaluate", [f"checkpoint={model}", f"audio_dir={commands_set.resolve()}",
                                                   f"run_dir={out}"]))["audio_dir"]
     real = evaluate_real(compose_config("evaluate_real", [f"checkpoint={model}", f"set={commands_set.resolve()}",
-                                                          f"output_dir={out}"]))
+                                                          f"output_dir={out}", EVALUATION_THREADS]))
     return folder, real
 
 
@@ -212,7 +213,8 @@ def run_demo(overrides: list[str], real_set: Path = REAL_SET, commands_set: Path
     if (real_set / "manifest.csv").is_file():
         print(f"[5/6] real speech, {real_set} (evaluation only), thresholds as shipped:", flush=True)
         real = evaluate_real(compose_config("evaluate_real", [
-            f"checkpoint={result['model']}", f"set={real_set.resolve()}", f"output_dir={run_dir / 'real'}"]))
+            f"checkpoint={result['model']}", f"set={real_set.resolve()}", f"output_dir={run_dir / 'real'}",
+            EVALUATION_THREADS]))
     else:
         print(f"[5/6] real speech: {real_set} is not there, skipped", flush=True)
 
