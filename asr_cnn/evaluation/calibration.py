@@ -126,12 +126,22 @@ def calibrate(scored: Scored, target_fa_per_hour: float, tail_events: int,
     for keyword in keywords:
         index, met[keyword] = keyword_threshold(scored, keyword, allowed, tail_events, grid)
         thresholds[keyword] = float(grid[index])
-    per_class = scored.thresholds.clone()
+    return Calibration(thresholds, target_fa_per_hour, met, scored.hours,
+                       point_at(scored, thresholds=per_class(scored, thresholds)),
+                       scored.smoothing_rows * scored.hop_s, scored.refractory_rows * scored.hop_s)
+
+
+def per_class(scored: Scored, thresholds: dict[str, float]) -> torch.Tensor:
+    """The scored detector's thresholds with those of ``thresholds`` put in for their classes.
+
+    Shape:
+        Output: (K,).
+    """
+    merged = scored.thresholds.clone()
     for index, name in enumerate(scored.classes):
         if name in thresholds:
-            per_class[index] = thresholds[name]
-    return Calibration(thresholds, target_fa_per_hour, met, scored.hours, point_at(scored, thresholds=per_class),
-                       scored.smoothing_rows * scored.hop_s, scored.refractory_rows * scored.hop_s)
+            merged[index] = thresholds[name]
+    return merged
 
 
 def keyword_threshold(scored: Scored, keyword: str, allowed: float, tail_events: int, grid: torch.Tensor

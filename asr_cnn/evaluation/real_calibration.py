@@ -25,7 +25,8 @@ import torch
 
 from asr_cnn.detect.curves import OperatingCurve
 from asr_cnn.detect.detector import Detector
-from asr_cnn.evaluation.calibration import CALIBRATION_GRID, TAIL_CHUNK, Calibration, merit, swept_down, tail_counts
+from asr_cnn.evaluation.calibration import (CALIBRATION_GRID, TAIL_CHUNK, Calibration, merit, per_class, swept_down,
+                                            tail_counts)
 from asr_cnn.evaluation.scoring import Scored, score_clips, smoothed
 from asr_cnn.evaluation.sweep import point_at, sweep
 
@@ -171,11 +172,8 @@ def calibrate_at(real: RealSpeech, validation: Scored, target_fa_per_hour: float
         curves[keyword], thresholds[keyword] = curve, float(curve.thresholds[index])
         met[keyword] = curve.fa_per_hour[index] <= share
         per_keyword[keyword] = {"hours": curve.hours, "fa_per_hour": curve.fa_per_hour[index]}
-    per_class = recall.thresholds.clone()  # (K,)
-    for index, name in enumerate(recall.classes):
-        if name in thresholds:
-            per_class[index] = thresholds[name]
-    return Calibration(thresholds, target_fa_per_hour, met, alarms.hours, point_at(recall, thresholds=per_class),
+    return Calibration(thresholds, target_fa_per_hour, met, alarms.hours,
+                       point_at(recall, thresholds=per_class(recall, thresholds)),
                        rows * recall.hop_s, recall.refractory_rows * recall.hop_s, curves, per_keyword)
 
 
