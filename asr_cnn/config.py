@@ -1,7 +1,8 @@
-"""Composing the Hydra configs that ship inside the package (``asr_cnn/conf/``) from Python.
+"""Composing the Hydra configs (the top-level ``conf/``, installed as the package ``asr_cnn.conf``) from Python.
 
 Recipes, console commands, the demo, tools and tests all compose from this one folder, so an installed
-wheel and a clone read the same configs.
+wheel and a clone read the same configs: the editable install of a clone maps ``asr_cnn.conf`` to
+``conf/`` as the wheel carries it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from pathlib import Path
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-CONF_DIR = Path(__file__).resolve().parent / "conf"
-"""The package's config folder (shipped as package data)."""
+from asr_cnn import conf
+
+CONF_DIR = Path(conf.__file__).resolve().parent
+"""The config folder: ``conf/`` in a clone, ``asr_cnn/conf/`` in an installed wheel."""
 
 
 def compose_config(name: str, overrides: Sequence[str] = ()) -> DictConfig:

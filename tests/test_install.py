@@ -25,7 +25,8 @@ from asr_cnn.models.spotter import KeywordSpotter
 pytestmark = pytest.mark.slow  # builds a wheel and a venv, then starts four processes
 
 REPO = Path(__file__).resolve().parents[1]
-BUILD_FILES = ("pyproject.toml", "README.md")
+BUILD_FILES = ("pyproject.toml", "setup.py", "README.md")
+PACKAGE_DIRS = ("asr_cnn", "conf")  # conf/ is installed as asr_cnn/conf
 TIMEOUT_S = 300
 
 
@@ -45,7 +46,8 @@ def venv(tmp_path_factory) -> Path:
     """A fresh venv with the wheel of this checkout installed and this venv's packages importable."""
     tmp = tmp_path_factory.mktemp("install")
     source = tmp / "source"  # a copy: building in the checkout would leave build/ and *.egg-info in it
-    shutil.copytree(REPO / "asr_cnn", source / "asr_cnn", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in PACKAGE_DIRS:
+        shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in BUILD_FILES:
         shutil.copy(REPO / name, source / name)
     checked(run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
