@@ -102,10 +102,10 @@ def test_evaluate_real_counts_recall_and_false_alarms_per_hour(real_set, tiny_ch
     samples = sum(load_audio(r.path).shape[-1] for r in clean) + 3 * round(PAUSE_S * 16_000)
     assert result["speech"]["hours"] == pytest.approx(samples / 16_000 / 3600)
 
-    # As shipped: the same events as a detector pushed live over the same audio.
-    live = detector_for(cfg)
+    # As shipped: the same events as a detector pushed live over the same audio; fewer clips than the
+    # streams side by side, so each clip is a stream of its own.
     pause = torch.zeros(round(PAUSE_S * 16_000))
-    alarms = sum(len(live.push(torch.cat([load_audio(r.path), pause]))) for r in clean)
+    alarms = sum(len(detector_for(cfg).push(torch.cat([load_audio(r.path), pause]))) for r in clean)
     hits = expected_hits(cfg, [(r.path, r.keyword) for r in recordings if r.keyword in ("yes", "no")])
     shipped = result["operating_points"]["as_shipped"]
     assert shipped["false_alarms"] == alarms

@@ -36,13 +36,16 @@ def test_clips_scored_in_one_batch_equal_each_clip_scored_alone():
         assert scored.scores[b, n:].isnan().all()  # rows past the clip's end never fire
 
 
-def test_a_concatenation_is_the_clips_played_live_with_pauses():
+def test_a_concatenation_on_one_stream_is_the_clips_played_live_with_pauses_longest_first():
     detector = Detector(tiny_spotter(), threshold=0.55)
-    scored = score_concatenation(detector, clips(), pause_s=0.3)
+    scored, spans = score_concatenation(detector, clips(), pause_s=0.3)
     pause = torch.zeros(round(0.3 * 16_000))
-    live = Detector(tiny_spotter(), threshold=0.55).push(torch.cat([torch.cat([c, pause]) for c in clips()]))
+    in_order = sorted(clips(), key=lambda clip: -clip.shape[-1])
+    live = Detector(tiny_spotter(), threshold=0.55).push(torch.cat([torch.cat([c, pause]) for c in in_order]))
     assert scored.seconds == pytest.approx([sum(LENGTHS_S) + 3 * 0.3])
     assert key(events_at(scored)[0]) == key(live) and live
+    assert spans == [(0, 4 * 16_000 + 4800, 4 * 16_000 + 4800 + 40_000), (0, 0, 4 * 16_000),
+                     (0, 6.5 * 16_000 + 9600, 6.5 * 16_000 + 9600 + 25_600)]
 
 
 @pytest.mark.parametrize("elements", [2**22, 2**9])  # one call, or calls split by threshold, stream and rows
@@ -73,7 +76,7 @@ def test_a_sweep_replays_only_the_blocks_where_the_lowest_threshold_can_fire():
 def test_operating_points_count_recall_on_one_set_and_false_alarms_on_another():
     detector = Detector(tiny_spotter(), batch_size=3)
     recall = score_clips(detector, labelled())
-    alarms = score_concatenation(Detector(tiny_spotter()), clips(), pause_s=0.0)
+    alarms, _ = score_concatenation(Detector(tiny_spotter()), clips(), pause_s=0.0)
     points = sweep(recall, alarms, grid=torch.tensor([0.0, 0.5], dtype=torch.float64))
     alone = keyword_sweeps(recall, alarms, grid=torch.tensor([0.0], dtype=torch.float64))
     events = events_at(alarms, torch.tensor([float("inf"), float("inf"), 0.5, 0.5]))[0]

@@ -1,8 +1,8 @@
 """Recall and false alarms per hour on real recordings (``recipes/evaluate_real.py``), thresholds as shipped.
 
 The set is evaluation only: its figures are reported, never written back. Every keyword-free ``speech``
-clip plays, one after another with a pause, as one stream through the :class:`~asr_cnn.detect.Detector`
-(false alarms per hour of that stream); every ``wake_word`` clip of a keyword the model knows plays as
+clip plays, one after another with a pause, through the :class:`~asr_cnn.detect.Detector`, spread over a
+few streams side by side (false alarms per hour of those streams); every ``wake_word`` clip of a keyword the model knows plays as
 a stream of its own between silences (recall: the right keyword fires; listed worst word first, counting
 a clip only when the right keyword fires first), and so does every ``wake_word`` clip of a word that is none
 of the model's keywords (the share of those clips on which any keyword fires, per word). Scores are stored
@@ -23,11 +23,12 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from asr_cnn.audio import load_audio
+from asr_cnn.audio import load_audios
 from asr_cnn.detect.detector import Detector
 from asr_cnn.detect.files import audio_files
 from asr_cnn.evaluation.manifest import SPEECH, WAKE_WORD, Recording, mentions, read_manifest
 from asr_cnn.evaluation.plots import plot_det
+from asr_cnn.evaluation.real_calibration import STREAMS
 from asr_cnn.evaluation.real_measure import RealMeasure, first_fire_recall, measure, measure_json, other_word_firing
 from asr_cnn.evaluation.real_table import format_table
 from asr_cnn.evaluation.scoring import SECONDS_PER_HOUR, score_clips, score_concatenation
@@ -37,6 +38,7 @@ from asr_cnn.threads import torch_threads
 log = logging.getLogger(__name__)
 
 REAL_EVAL_NAME, REAL_DET_NAME = "real_eval.json", "real_det.png"
+DECODE_BATCH = 256  # clips decoded together, on a thread per core
 REAL_SET = Path("..") / "shared" / "realspeech"
 """The project's real recordings (evaluation only), beside the checkout when its shared folder is there."""
 
@@ -66,10 +68,11 @@ def padded_clips(clips: list[tuple[Path, str]], sample_rate: int, padding_s: flo
                  ) -> Iterator[tuple[torch.Tensor, list[dict[str, Any]]]]:
     """Each clip between ``padding_s`` of silence, labelled with its keyword over the clip's span."""
     silence = torch.zeros(round(padding_s * sample_rate))
-    for path, keyword in clips:
-        wave = load_audio(path, sample_rate)
-        label = {"keyword": keyword, "start_s": padding_s, "end_s": padding_s + wave.shape[-1] / sample_rate}
-        yield torch.cat([silence, wave, silence]), [label]
+    for start in range(0, len(clips), DECODE_BATCH):
+        part = clips[start:start + DECODE_BATCH]
+        for (_, keyword), wave in zip(part, load_audios([path for path, _ in part], sample_rate), strict=True):
+            label = {"keyword": keyword, "start_s": padding_s, "end_s": padding_s + wave.shape[-1] / sample_rate}
+            yield torch.cat([silence, wave, silence]), [label]
 
 
 def keyword_free(recordings: list[Recording], keywords: list[str]) -> list[Recording]:
@@ -137,7 +140,8 @@ def evaluate_real(cfg: DictConfig) -> dict[str, Any]:
         log.info("scoring %d clips of other words", len(others))
         other = score_clips(batched, ((wave, []) for wave, _ in padded_clips(others, rate, cfg.padding_s)))
         log.info("streaming %d speech clips (%.2f h)", len(clean), sum(r.seconds for r in clean) / SECONDS_PER_HOUR)
-        alarms = score_concatenation(detector, (load_audio(r.path, rate) for r in clean), cfg.pause_s)
+        speech = instantiate(cfg.detector)(spotter, batch_size=STREAMS, device=cfg.device)
+        alarms, _ = score_concatenation(speech, load_audios([r.path for r in clean], rate), cfg.pause_s)
         log.info("sweeping thresholds")
         measured = measure(recall, alarms, cfg.oracle_fa_per_hour)
     result = describe(cfg, detector, recordings, clips, clean, alarms.hours) | measure_json(measured)

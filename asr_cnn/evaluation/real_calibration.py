@@ -3,7 +3,7 @@
 Synthetic validation streams raise far more high scores than real speech does, so thresholds set on them
 leave the false-alarm budget unspent on real speech (and recall with it). Here the false alarms are
 counted on real keyword-free speech that may be calibrated on (the shipped real speech's validation
-speakers, :mod:`asr_cnn.data.realnegatives`), while recall, and with it the moving-average span, still
+speakers, :mod:`asr_cnn.data.corpus.realnegatives`), while recall, and with it the moving-average span, still
 comes from the synthetic validation streams, the only material with labelled keywords.
 
 The real utterances are scored once, one after another with a pause, in a few streams side by side. A keyword may not
@@ -27,7 +27,7 @@ from asr_cnn.detect.curves import OperatingCurve
 from asr_cnn.detect.detector import Detector
 from asr_cnn.evaluation.calibration import (CALIBRATION_GRID, TAIL_CHUNK, Calibration, merit, per_class, swept_down,
                                             tail_counts)
-from asr_cnn.evaluation.scoring import Scored, score_clips, smoothed
+from asr_cnn.evaluation.scoring import Scored, Span, score_concatenation, smoothed
 from asr_cnn.evaluation.sweep import point_at, sweep
 
 PAUSE_S = 0.5
@@ -54,7 +54,7 @@ class RealSpeech:
     """
 
     scored: Scored
-    spans: list[tuple[int, int, int]]
+    spans: list[Span]
     excluded: dict[str, list[int]]
     hop_samples: int
     window_samples: int
@@ -82,17 +82,8 @@ def score_real(detector: Detector, waves: Sequence[torch.Tensor], excluded: Mapp
         raise ValueError("calibration on real speech needs real utterances; none was given")
     if set(excluded) != set(detector.thresholds):
         raise ValueError(f"exclusions must name the keywords {sorted(detector.thresholds)}, got {sorted(excluded)}")
-    pause = torch.zeros(round(pause_s * detector.spotter.sample_rate))
-    parts: list[list[torch.Tensor]] = [[] for _ in range(detector.batch_size)]
-    ends = [0] * detector.batch_size
-    spans: list[tuple[int, int, int]] = [(0, 0, 0)] * len(waves)
-    for index in sorted(range(len(waves)), key=lambda i: -waves[i].shape[-1]):
-        stream = min(range(len(ends)), key=ends.__getitem__)
-        spans[index] = (stream, ends[stream], ends[stream] + waves[index].shape[-1])
-        parts[stream] += [waves[index], pause]
-        ends[stream] += waves[index].shape[-1] + pause.shape[-1]
-    streams = [torch.cat(part) for part in parts if part]
-    return RealSpeech(score_clips(detector, [(stream, []) for stream in streams]), spans,
+    scored, spans = score_concatenation(detector, waves, pause_s)
+    return RealSpeech(scored, spans,
                       {keyword: sorted(indices) for keyword, indices in excluded.items()},
                       detector.spotter.hop_samples, detector.spotter.window_samples)
 

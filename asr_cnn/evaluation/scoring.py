@@ -2,13 +2,14 @@
 
 Scoring is the expensive part of an evaluation; sweeping thresholds over stored scores is cheap
 (:mod:`asr_cnn.evaluation.sweep`). Three ways to make streams: sound files scanned one by one, clips that
-are each a stream of their own (scored in batches), and clips played one after another as one stream.
+are each a stream of their own (scored in batches), and utterances played one after another with pauses,
+spread over a batch of streams.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,6 +22,9 @@ from asr_cnn.detect.smoothing import MovingAverage
 from asr_cnn.streaming.scan import num_windows
 
 SECONDS_PER_HOUR = 3600.0
+
+Span = tuple[int, int, int]
+"""Where an utterance sits in scored streams: the stream, its first sample and its past-last sample."""
 
 BATCH_BLOCK_SECONDS = 10.0
 """Seconds of every stream of a batch pushed per detector call: long enough to amortise a call, short
@@ -154,19 +158,41 @@ def score_batch(detector: Detector, clips: list[torch.Tensor], block_seconds: fl
     return [smoothed[i, :num_windows(clip.shape[-1], detector.spotter)] for i, clip in enumerate(clips)]
 
 
-def score_concatenation(detector: Detector, clips: Iterable[torch.Tensor], pause_s: float) -> Scored:
-    """Clips played one after another, each followed by ``pause_s`` of silence, as one unlabelled stream.
+def spread(waves: Sequence[torch.Tensor], streams: int, pause: int) -> tuple[list[torch.Tensor], list[Span]]:
+    """Utterances one after another, each followed by ``pause`` samples of silence, spread over at most
+    ``streams`` streams so that they end together (the longest utterance first into the shortest stream).
+
+    Returns:
+        The streams, and each utterance's span: its stream and its first and past-last sample there.
 
     Shape:
-        clips: (S_b,) each.
+        waves: each (S_i,). Output streams: each (S_b,).
     """
-    rate = detector.spotter.sample_rate
-    pause = torch.zeros(round(pause_s * rate))
-    detector.reset()
-    rows, samples = [], 0
-    for clip in clips:
-        rows.append(detector.step(torch.cat([clip, pause]))[0][0].cpu())  # (n_new, K) of the single stream
-        samples += clip.shape[-1] + pause.shape[-1]
-    if not rows:
-        return stored(detector, [], [], [])
-    return stored(detector, [torch.cat(rows)], [samples / rate], [[]])
+    parts: list[list[torch.Tensor]] = [[] for _ in range(streams)]
+    ends = [0] * streams
+    spans: list[Span] = [(0, 0, 0)] * len(waves)
+    silence = torch.zeros(pause)
+    for index in sorted(range(len(waves)), key=lambda i: -waves[i].shape[-1]):
+        stream = min(range(streams), key=ends.__getitem__)
+        spans[index] = (stream, ends[stream], ends[stream] + waves[index].shape[-1])
+        parts[stream] += [waves[index], silence]
+        ends[stream] += waves[index].shape[-1] + pause
+    return [torch.cat(part) for part in parts if part], spans
+
+
+def score_concatenation(detector: Detector, waves: Sequence[torch.Tensor], pause_s: float
+                        ) -> tuple[Scored, list[Span]]:
+    """Utterances played one after another, each followed by ``pause_s`` of silence, as unlabelled streams:
+    :func:`spread` over ``detector.batch_size`` streams scored side by side (a batch of streams keeps the
+    convolutions large; one stream plays them all in order, as a live detector would hear them).
+
+    Returns:
+        The scores, and each utterance's span (see :func:`spread`).
+
+    Shape:
+        waves: each (S_i,).
+    """
+    if not waves:
+        return stored(detector, [], [], []), []
+    streams, spans = spread(waves, detector.batch_size, round(pause_s * detector.spotter.sample_rate))
+    return score_clips(detector, [(stream, []) for stream in streams]), spans
