@@ -103,6 +103,6 @@ def test_exported_graph_names_its_state_and_documents_its_use(tiny_onnx):
     chunk_dims = [d.dim_value or d.dim_param for d in model.graph.input[0].type.tensor_type.shape.dim]
     assert chunk_dims[1] == spotter.hop_samples and isinstance(chunk_dims[0], str)  # batch stays dynamic
     meta = {p.key: json.loads(p.value) for p in model.metadata_props}
-    assert meta["labels"] == spotter.labels and meta["lag"] == lag_rows(spotter)
+    assert meta["labels"] == spotter.labels and meta["lag"] == lag_rows(spotter.window_samples, spotter.hop_samples)
     assert meta["state"] == {name: [None, *value.shape[1:]] for name, value in state.items()}
     assert not list(tiny_onnx.parent.glob(".*tmp"))  # written atomically

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import os
 import warnings
 from pathlib import Path
@@ -32,8 +31,9 @@ from torch import nn
 from asr_cnn.files import atomic_write
 from asr_cnn.layers.streaming import State, flatten_state
 from asr_cnn.models.spotter import KeywordSpotter
-from asr_cnn.placement import placement
+from asr_cnn.streaming.hops import HopStepper
 from asr_cnn.streaming.scan import as_batch
+from asr_cnn.streaming.steady import fill_state, lag_rows, steady_state
 
 OPSET = 18
 """ONNX opset: the dynamo exporter's DFT and the ops of every body."""
@@ -44,48 +44,6 @@ EXAMPLE_BATCH = 2
 """Batch of the example inputs: torch.export specialises axes of size 1, which would fix the batch to 1."""
 
 TORCH_EXPORT_NOTICES = (r".*isinstance\(treespec, LeafSpec\)", r"# The axis name: batch will not be used")
-
-MAX_WARM_UP_HOPS = 10_000
-"""Give up finding steady state shapes after this many hops (no real window needs minutes)."""
-
-
-def lag_rows(spotter: KeywordSpotter) -> int:
-    """Rows an exported stream emits before its first window that lies wholly inside the stream."""
-    return math.ceil(spotter.window_samples / spotter.hop_samples) - 1
-
-
-def steady_state(spotter: KeywordSpotter, batch_size: int = 1) -> State:
-    """Zeros shaped like the state of a stream that has run long enough for every buffer to settle.
-
-    Hop-sized chunks are pushed until a score row has come out and no state shape changes any more.
-
-    Raises:
-        RuntimeError: The shapes still change after ``MAX_WARM_UP_HOPS`` hops.
-    """
-    state = spotter.init_state(batch_size, **placement(spotter))
-    silence = torch.zeros(batch_size, spotter.hop_samples, **placement(spotter))  # (B, hop)
-    shapes = None
-    with torch.inference_mode():
-        for _ in range(MAX_WARM_UP_HOPS):
-            rows, state = spotter.streaming_forward(silence, state)
-            now = {name: value.shape for name, value in flatten_state(state).items()}
-            if rows.shape[-1] and now == shapes:
-                return zeros_like_state(state)
-            shapes = now
-    raise RuntimeError(f"state shapes still change after {MAX_WARM_UP_HOPS} hops; cannot export a fixed-shape step")
-
-
-def zeros_like_state(state: State) -> State:
-    """The same nesting (empty dicts of stateless layers included), every tensor replaced by normal zeros."""
-    return {key: zeros_like_state(value) if isinstance(value, dict) else torch.zeros(value.shape, device=value.device)
-            for key, value in state.items()}
-
-
-def fill_state(template: State, flat: dict[str, torch.Tensor], prefix: str = "") -> State:
-    """Nest flat dotted-name tensors like ``template`` (keeping the empty dicts that flattening drops)."""
-    return {key: fill_state(value, flat, f"{prefix}{key}.") if isinstance(value, dict) else flat[f"{prefix}{key}"]
-            for key, value in template.items()}
-
 
 class StreamingStep(nn.Module):
     """One scan hop of a spotter as a pure function of explicit, flat state: the module that is exported.
@@ -138,7 +96,8 @@ def export_onnx(spotter: KeywordSpotter, path: str | os.PathLike, opset: int = O
             dynamic_shapes=({0: batch}, tuple({0: batch} for _ in state)), verbose=False)
     model = program.model_proto
     metadata = {"labels": spotter.labels, "sample_rate": spotter.sample_rate, "hop_samples": spotter.hop_samples,
-                "window_samples": spotter.window_samples, "lag": lag_rows(spotter),
+                "window_samples": spotter.window_samples,
+                "lag": lag_rows(spotter.window_samples, spotter.hop_samples),
                 "state": {name: [None, *tensor.shape[1:]] for name, tensor in zip(step.names, state)}}
     onnx.helper.set_model_props(model, {key: json.dumps(value) for key, value in metadata.items()})
     with atomic_write(path) as tmp:  # never a half-written model at `path`
@@ -149,11 +108,9 @@ def export_onnx(spotter: KeywordSpotter, path: str | os.PathLike, opset: int = O
 class OnnxStreamer:
     """Runs an exported step with onnxruntime, with the interface of a StreamingScanner.
 
-    Buffers samples to whole hops, starts every stream from the zero state and drops the ``lag``
-    rows that precede the first window, so ``push`` returns exactly the scanner's rows. A window that ends
-    inside a hop (window not a multiple of the hop) is scored as soon as its samples are in, with zeros
-    standing in for the rest of the hop, which its row does not read; the state moves on only with whole hops.
-    Input is sanitised as the scanner does it (non-finite samples -> 0, then clipped to [-1, 1]).
+    A :class:`~asr_cnn.streaming.hops.HopStepper` buffers samples to whole hops, starts every stream from
+    the zero state and drops the ``lag`` rows that precede the first window, so ``push`` returns exactly the
+    scanner's rows. Input is sanitised as the scanner does it (non-finite samples -> 0, then clipped to [-1, 1]).
 
     Args:
         path: An ONNX file written by :func:`export_onnx`.
@@ -166,19 +123,27 @@ class OnnxStreamer:
 
         self.session = onnxruntime.InferenceSession(str(path), providers=providers or ["CPUExecutionProvider"])
         meta = {key: json.loads(value) for key, value in self.session.get_modelmeta().custom_metadata_map.items()}
-        self.labels, self.hop, self.lag = meta["labels"], meta["hop_samples"], meta["lag"]
-        self.ready = meta["window_samples"] % self.hop or self.hop  # samples into a hop that complete its window
-        self.state_shapes = meta["state"]
-        self.batch_size = batch_size
+        self.labels, self.state_shapes, self.batch_size = meta["labels"], meta["state"], batch_size
+        self.outputs = [output.name for output in self.session.get_outputs()]
+        self.hops = HopStepper(self.step, meta["hop_samples"], [meta["window_samples"]], [len(self.labels)], batch_size)
         self.reset()
 
     def reset(self) -> None:
         """Start every stream afresh."""
         self.state = {STATE_IN + name: np.zeros((self.batch_size, *shape[1:]), np.float32)
                       for name, shape in self.state_shapes.items()}
-        self.pending = np.zeros((self.batch_size, 0), np.float32)
-        self.to_drop = self.lag
-        self.early = False  # the next hop's row was returned before the hop was whole
+        self.hops.reset()
+
+    def step(self, chunk: torch.Tensor, commit: bool) -> list[torch.Tensor]:
+        """One hop through the exported graph; the state moves on only when ``commit``.
+
+        Shape:
+            chunk: (B, hop_samples). Output: [posteriors (B, K)].
+        """
+        outputs = self.session.run(None, {CHUNK: np.ascontiguousarray(chunk.numpy()), **self.state})
+        if commit:
+            self.state = {STATE_IN + name[len(STATE_OUT):]: value for name, value in zip(self.outputs[1:], outputs[1:])}
+        return [torch.from_numpy(outputs[0])]
 
     def push(self, chunk: torch.Tensor | np.ndarray) -> np.ndarray:
         """Posteriors of the windows completed by the next samples.
@@ -186,26 +151,9 @@ class OnnxStreamer:
         Shape:
             chunk: (B, S_chunk) or (S_chunk,) when B == 1. Output: (B, n_new, K).
         """
-        chunk = as_batch(torch.as_tensor(chunk, dtype=torch.float32)).numpy()
-        chunk = np.nan_to_num(chunk, nan=0.0, posinf=0.0, neginf=0.0).clip(-1.0, 1.0)  # as the scanner sanitises
-        self.pending = np.concatenate([self.pending, chunk], axis=1)  # (B, S_pending)
-        rows = []
-        while self.pending.shape[1] >= self.hop:
-            outputs = self.session.run(None, {CHUNK: self.pending[:, :self.hop], **self.state})
-            self.state = {STATE_IN + name[len(STATE_OUT):]: value
-                          for name, value in zip([o.name for o in self.session.get_outputs()][1:], outputs[1:])}
-            self.pending = self.pending[:, self.hop:]
-            if self.to_drop:
-                self.to_drop -= 1
-            elif self.early:
-                self.early = False
-            else:
-                rows.append(outputs[0])
-        if not self.to_drop and not self.early and self.pending.shape[1] >= self.ready:
-            partial = np.pad(self.pending, ((0, 0), (0, self.hop - self.pending.shape[1])))  # (B, hop)
-            rows.append(self.session.run([POSTERIORS], {CHUNK: partial, **self.state})[0])
-            self.early = True
-        return np.stack(rows, axis=1) if rows else np.zeros((self.batch_size, 0, len(self.labels)), np.float32)
+        chunk = as_batch(torch.as_tensor(chunk, dtype=torch.float32))
+        chunk = torch.nan_to_num(chunk, nan=0.0, posinf=0.0, neginf=0.0).clamp(-1.0, 1.0)  # as the scanner sanitises
+        return self.hops.push(chunk)[0].numpy()
 
 
 def export(cfg: DictConfig) -> Path:
