@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c $(LOCK) -e '.[test]'
-	$(BIN)/python -m asr_cnn.data.engines || echo "without kokoro-js's English voices, corpora that name them will not build"
+	$(BIN)/python -m asr_cnn.data.voices.engines || echo "without kokoro-js's English voices, corpora that name them will not build"
 	touch $(STAMP)
 
 install: $(STAMP)

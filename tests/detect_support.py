@@ -9,7 +9,7 @@ import torch
 
 from asr_cnn import KeywordSpotter
 from asr_cnn.audio import load_audio
-from asr_cnn.data.labels import label_folder
+from asr_cnn.data.corpus.labels import label_folder
 from asr_cnn.streaming import scan
 
 TINY_LABELS = ["_silence_", "_unknown_", "yes", "no"]

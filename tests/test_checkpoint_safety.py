@@ -74,7 +74,7 @@ def test_target_nested_in_a_list_is_refused_before_it_runs(saved, tmp_path):
 
 @pytest.mark.parametrize("target", [
     "os.system",
-    "asr_cnn.data.engines.command.CommandEngine",  # the project's, but it runs external programs
+    "asr_cnn.data.voices.engines.command.CommandEngine",  # the project's, but it runs external programs
     "asr_cnn.layers.conv2d.torch.save",  # reached through a model module's imports
     "asr_cnn.models.spotter.instantiate",  # a function, not a module class
     "asr_cnn.layers.no_such_module.Layer",

@@ -9,13 +9,13 @@ import pytest
 import soundfile as sf
 import torch
 
-from asr_cnn.constants import CLIP_SAMPLES, SAMPLE_RATE
 from asr_cnn.config import compose_config
-from asr_cnn.data.augment import WaveAugment, add_noise, apply_gain, change_speed, reverberate, time_shift
-from asr_cnn.data.channel import DeviceChannel
-from asr_cnn.data.clips import fit, place, set_peak, trim_silence
-from asr_cnn.data.noise import BABBLE_EVENT_S, babble, babble_event, colored_noise, random_stretch
-from asr_cnn.data.spec_augment import SpecAugment, mask_along
+from asr_cnn.constants import CLIP_SAMPLES, SAMPLE_RATE
+from asr_cnn.data.acoustics.augment import WaveAugment, add_noise, apply_gain, change_speed, reverberate, time_shift
+from asr_cnn.data.acoustics.channel import DeviceChannel
+from asr_cnn.data.acoustics.clips import fit, place, set_peak, trim_silence
+from asr_cnn.data.acoustics.noise import BABBLE_EVENT_S, babble, babble_event, colored_noise, random_stretch
+from asr_cnn.data.acoustics.spec_augment import SpecAugment, mask_along
 
 
 def tone(freq: float, samples: int = CLIP_SAMPLES) -> torch.Tensor:

@@ -9,7 +9,8 @@ import torch
 
 from asr_cnn.config import compose_config
 from asr_cnn.constants import CLIP_SAMPLES, SAMPLE_RATE
-from asr_cnn.data.channel import (DeviceChannel, band_limit, equalize, hard_clip, mu_law, opus, resample_through)
+from asr_cnn.data.acoustics.channel import (DeviceChannel, band_limit, equalize, hard_clip, mu_law, opus,
+                                            resample_through)
 
 
 def tone(freq: float, amplitude: float = 0.3) -> torch.Tensor:

@@ -7,10 +7,10 @@ import torch
 
 from asr_cnn.audio import save_audio
 from asr_cnn.constants import CLIP_SAMPLES
-from asr_cnn.data.context import context_label, end_aligned_start, KeywordsInContext
-from asr_cnn.data.manifest import Record
-from asr_cnn.data.mixture import Mixture
-from asr_cnn.data.negatives import NegativeWindows, WindowSources
+from asr_cnn.data.corpus.manifest import Record
+from asr_cnn.data.datasets.context import context_label, end_aligned_start, KeywordsInContext
+from asr_cnn.data.datasets.mixture import Mixture
+from asr_cnn.data.datasets.negatives import NegativeWindows, WindowSources
 
 LABELS = ["_silence_", "_unknown_", "athena"]
 WINDOW = CLIP_SAMPLES - 240  # crops of a clip start anywhere in its first 240 samples

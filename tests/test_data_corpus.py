@@ -14,17 +14,17 @@ import soundfile as sf
 import torch
 
 from asr_cnn.audio import load_audio
+from asr_cnn.config import compose_config
 from asr_cnn.constants import CLIP_SAMPLES, SAMPLE_RATE
 from asr_cnn.data import MANIFEST_COLUMNS, SpeechCommands, WaveAugment, build_corpus, build_streams, make_labels
-from asr_cnn.data.clips import trim_silence
-from asr_cnn.data.config import CorpusError, corpus_config
-from asr_cnn.data.engines import EngineError, EngineUnavailable, Unpronounceable
-from asr_cnn.data.engines.espeak import EspeakEngine
-from asr_cnn.data.engines.piper import PiperEngine
-from asr_cnn.data.running import RUNNING_DIR, running_jobs
-from asr_cnn.data.sentences import build_lexicon
-from asr_cnn.data.streams import KEYWORD_MARGIN_S
-from asr_cnn.config import compose_config
+from asr_cnn.data.acoustics.clips import trim_silence
+from asr_cnn.data.corpus.config import CorpusError, corpus_config
+from asr_cnn.data.corpus.running import RUNNING_DIR, running_jobs
+from asr_cnn.data.corpus.streams import KEYWORD_MARGIN_S
+from asr_cnn.data.voices.engines import EngineError, EngineUnavailable, Unpronounceable
+from asr_cnn.data.voices.engines.espeak import EspeakEngine
+from asr_cnn.data.voices.engines.piper import PiperEngine
+from asr_cnn.data.voices.sentences import build_lexicon
 
 TINY_KEYWORDS = ["yes", "no", "stop"]
 ESPEAK_ONLY = ["~data.engines.piper", "data.held_out=espeak:en"]  # holds out a voice family instead

@@ -8,12 +8,13 @@ import pytest
 import torch
 
 from asr_cnn.constants import SAMPLE_RATE
-from asr_cnn.data.engines import ENGINES, EngineError, EngineUnavailable, Unpronounceable, engine_class, make_engine
-from asr_cnn.data.engines.espeak import EspeakEngine
-from asr_cnn.data.engines.flite import FliteEngine
-from asr_cnn.data.engines.hibari import HibariEngine
-from asr_cnn.data.engines.kokoro import KokoroEngine, blend_name
-from asr_cnn.data.engines.piper import PiperEngine
+from asr_cnn.data.voices.engines import (ENGINES, EngineError, EngineUnavailable, Unpronounceable, engine_class,
+                                         make_engine)
+from asr_cnn.data.voices.engines.espeak import EspeakEngine
+from asr_cnn.data.voices.engines.flite import FliteEngine
+from asr_cnn.data.voices.engines.hibari import HibariEngine
+from asr_cnn.data.voices.engines.kokoro import KokoroEngine, blend_name
+from asr_cnn.data.voices.engines.piper import PiperEngine
 from voice_helpers import dominant_pitch_hz
 
 SLOW = pytest.mark.slow  # Kokoro: ~2 s to load, ~0.5 s a word

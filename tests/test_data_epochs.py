@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from asr_cnn.data.epochs import EpochSeeded
+from asr_cnn.data.datasets.epochs import EpochSeeded
 
 
 def draws(dataset: EpochSeeded, index: int) -> torch.Tensor:

@@ -8,8 +8,8 @@ import tarfile
 import numpy as np
 import pytest
 
-from asr_cnn.data.engines import EngineError, EngineUnavailable, kokoro_js
-from asr_cnn.data.engines.kokoro import MALE, KokoroEngine, _packs, _wheel_packs, blend_name
+from asr_cnn.data.voices.engines import EngineError, EngineUnavailable, kokoro_js
+from asr_cnn.data.voices.engines.kokoro import MALE, KokoroEngine, _packs, _wheel_packs, blend_name
 from voice_helpers import dominant_pitch_hz
 
 FETCHED = pytest.mark.skipif(kokoro_js.missing() is not None, reason=f"kokoro-js: {kokoro_js.missing()}")
@@ -58,7 +58,7 @@ def test_english_voice_without_the_tarball_names_the_fix(monkeypatch, tmp_path):
     monkeypatch.setattr(kokoro_js, "tarball", lambda: tmp_path / "none.tgz")
     _packs.cache_clear()
     try:
-        with pytest.raises(EngineUnavailable, match="am_adam.*python -m asr_cnn.data.engines"):
+        with pytest.raises(EngineUnavailable, match="am_adam.*python -m asr_cnn.data.voices.engines"):
             KokoroEngine().check_voice("am_adam")
         with pytest.raises(EngineError, match="blend_from='ab' gives packs \\[\\]"):
             KokoroEngine(blends=2, blend_from="ab")

@@ -1,10 +1,10 @@
-"""asr_cnn.data.labels: the label list and its validation."""
+"""asr_cnn.data.corpus.labels: the label list and its validation."""
 
 from __future__ import annotations
 
 import pytest
 
-from asr_cnn.data.labels import SILENCE, UNKNOWN, label_folder, make_labels
+from asr_cnn.data.corpus.labels import SILENCE, UNKNOWN, label_folder, make_labels
 
 
 def test_labels_are_silence_unknown_then_keywords_as_given():

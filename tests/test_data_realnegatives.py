@@ -6,7 +6,8 @@ import csv
 
 import pytest
 
-from asr_cnn.data.realnegatives import REAL_NEGATIVES_DIR, real_negatives, syllables, unsafe_keywords
+from asr_cnn.data.corpus.realnegatives import REAL_NEGATIVES_DIR, real_negatives, unsafe_keywords
+from asr_cnn.data.voices.wordlist import syllables
 
 FRACTIONS = {"train": 0.6, "validation": 0.2, "test": 0.2}
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from asr_cnn.constants import SAMPLE_RATE
-from asr_cnn.data.rooms import (SINC_HALF, SPEED_OF_SOUND, Room, aligned_rir, image_source_rir, random_room,
-                                room_bank)
+from asr_cnn.data.acoustics.rooms import (SINC_HALF, SPEED_OF_SOUND, Room, aligned_rir, image_source_rir, random_room,
+                                          room_bank)
 
 # 3.43 m apart: the direct sound arrives after exactly 10 ms, 160 samples.
 ROOM = Room(size=(6.0, 4.0, 3.0), source=(1.0, 1.5, 1.2), mic=(4.43, 1.5, 1.2), absorption=0.36)

@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from asr_cnn.data.engines.espeak import EspeakEngine
-from asr_cnn.data.sentences import build_lexicon, contains_keyword, make_sentence, partial_keywords, syllable_parts
-from asr_cnn.data.vocabulary import build_vocabulary
+from asr_cnn.data.voices.engines.espeak import EspeakEngine
+from asr_cnn.data.voices.sentences import (build_lexicon, contains_keyword, make_sentence, partial_keywords,
+                                           syllable_parts)
+from asr_cnn.data.voices.vocabulary import build_vocabulary
 
 
 def test_keywords_split_into_spelled_syllables():

@@ -12,8 +12,8 @@ import torch
 
 from asr_cnn.constants import CLIP_SAMPLES, SAMPLE_RATE
 from asr_cnn.data import SILENCE, UNKNOWN, SpeechCommands, make_labels
-from asr_cnn.data.manifest import MANIFEST_COLUMNS
-from asr_cnn.data.negatives import WindowSources
+from asr_cnn.data.corpus.manifest import MANIFEST_COLUMNS
+from asr_cnn.data.datasets.negatives import WindowSources
 
 LABELS = make_labels(["yes", "no"])
 

@@ -9,10 +9,10 @@ import torch
 
 from asr_cnn.audio import load_audio
 from asr_cnn.config import compose_config
-from asr_cnn.data.background import NOISE_DIR, NOISE_FILES, REGIONS, TRAIN_NOISE_DIR, read_noises, region
-from asr_cnn.data.manifest import read_manifest
-from asr_cnn.data.running import RUNNING_DIR
-from asr_cnn.training.live import train_augment
+from asr_cnn.data.corpus.background import NOISE_DIR, NOISE_FILES, REGIONS, TRAIN_NOISE_DIR, read_noises, region
+from asr_cnn.data.corpus.manifest import read_manifest
+from asr_cnn.data.corpus.running import RUNNING_DIR
+from asr_cnn.data.datasets.training_set import train_augment
 
 from conftest import tiny_overrides
 

@@ -1,12 +1,12 @@
-"""asr_cnn.data.vocabulary: unknown words, near-misses, and no homophones of keywords."""
+"""asr_cnn.data.voices.vocabulary: unknown words, near-misses, and no homophones of keywords."""
 
 from __future__ import annotations
 
 import pytest
 
-from asr_cnn.data.engines.espeak import EspeakEngine
-from asr_cnn.data.vocabulary import BUILTIN_NEAR_MISSES, build_vocabulary, edit_distance
-from asr_cnn.data.wordlist import COMMON_WORDS
+from asr_cnn.data.voices.engines.espeak import EspeakEngine
+from asr_cnn.data.voices.vocabulary import BUILTIN_NEAR_MISSES, build_vocabulary, edit_distance
+from asr_cnn.data.voices.wordlist import COMMON_WORDS
 
 DEFAULT_KEYWORDS = ["hello", "yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
 

@@ -10,13 +10,13 @@ from conftest import tiny_overrides
 
 from asr_cnn import KeywordSpotter
 from asr_cnn.config import compose_config
-from asr_cnn.data.negatives import WindowSources
+from asr_cnn.data.datasets.negatives import WindowSources
+from asr_cnn.data.datasets.training_set import LiveData
 from asr_cnn.detect import Detector
 from asr_cnn.streaming import naive_scan, scan
 from asr_cnn.training import distributed
 from asr_cnn.training.feature_cache import CachedForward, FeatureCache, frozen_split, stream_features
 from asr_cnn.training.forward import TrainingForward
-from asr_cnn.training.live import LiveData
 from asr_cnn.training.loop import build_run, new_epoch, train, train_epoch
 from asr_cnn.training.mining import mine
 

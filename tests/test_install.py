@@ -72,8 +72,8 @@ def elsewhere(tmp_path) -> Path:
 
 def test_the_installed_package_is_imported_with_its_configs_and_real_speech(venv, elsewhere):
     done = checked(run(venv / "bin" / "python", "-c",
-                       "import asr_cnn, asr_cnn.config as c, asr_cnn.data.realnegatives as r; print(asr_cnn.__file__); "
-                       "print(c.CONF_DIR); print(r.SPEECHOCEAN_DIR)", cwd=elsewhere))
+                       "import asr_cnn, asr_cnn.config as c, asr_cnn.data.corpus.realnegatives as r; "
+                       "print(asr_cnn.__file__); print(c.CONF_DIR); print(r.SPEECHOCEAN_DIR)", cwd=elsewhere))
     module, conf, speechocean = (Path(line) for line in done.stdout.splitlines())
     assert venv in module.parents and REPO not in module.parents
     assert (conf / "train.yaml").is_file() and venv in conf.parents

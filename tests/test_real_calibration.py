@@ -9,7 +9,7 @@ import pytest
 import torch
 from detect_support import bursty_audio, tiny_spotter
 
-from asr_cnn.data.realnegatives import RealNegative, says, usable
+from asr_cnn.data.corpus.realnegatives import RealNegative, says, usable
 from asr_cnn.detect import Detector
 from asr_cnn.detect.curves import OperatingCurve, curve_thresholds
 from asr_cnn.detect.detector import NON_KEYWORDS

@@ -18,7 +18,7 @@ import torch
 
 from asr_cnn.audio import save_audio
 from asr_cnn.config import compose_config
-from asr_cnn.data.manifest import Record, write_manifest
+from asr_cnn.data.corpus.manifest import Record, write_manifest
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.recipes.errors import one_line
 from asr_cnn.training.loop import train

@@ -13,7 +13,7 @@ from streaming_helpers import assert_streams_exactly, check_streaming_contract
 from asr_cnn import KeywordSpotter
 from asr_cnn.config import compose_config
 from asr_cnn.constants import SAMPLE_RATE
-from asr_cnn.data.engines.espeak import EspeakEngine
+from asr_cnn.data.voices.engines.espeak import EspeakEngine
 from asr_cnn.frontend import SpeechEmbeddingMel
 from asr_cnn.frontend.speech_embedding_mel import centred_window, slaney_filterbank
 from asr_cnn.layers import FlooredLeakyReLU

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from asr_cnn.training.batching import EpochBatchSampler, EpochItems, centre_crop, random_crop, window_of
+from asr_cnn.data.datasets.windows import centre_crop, random_crop, window_of
+from asr_cnn.training.batching import EpochBatchSampler, EpochItems
 
 
 def batches(sampler: EpochBatchSampler, epoch: int, start: int = 0) -> list[list[int]]:

@@ -12,7 +12,7 @@ from streaming_helpers import randomize_batchnorm
 
 from asr_cnn import KeywordSpotter
 from asr_cnn.config import compose_config
-from asr_cnn.data.labels import make_labels
+from asr_cnn.data.corpus.labels import make_labels
 from asr_cnn.detect.curves import curve_thresholds
 from asr_cnn.models.tdnn_heads import TDNNHeads
 from asr_cnn.streaming import naive_scan, scan

@@ -12,12 +12,13 @@ import torch
 
 from asr_cnn.audio import load_audio
 from asr_cnn.config import compose_config
-from asr_cnn.data.context import KeywordsInContext
-from asr_cnn.data.labels import make_labels
-from asr_cnn.data.negatives import FixedWindows, NegativeWindows
+from asr_cnn.data.corpus.labels import make_labels
+from asr_cnn.data.datasets.context import KeywordsInContext
+from asr_cnn.data.datasets.negatives import FixedWindows, NegativeWindows
+from asr_cnn.data.datasets.real import real_material, real_speech, shipped_real
+from asr_cnn.data.datasets.training_set import build_live_data
 from asr_cnn.detect import Detector
 from asr_cnn.models.spotter import KeywordSpotter
-from asr_cnn.training.live import build_live_data, real_material, real_speech, shipped_real
 
 from conftest import tiny_overrides
 

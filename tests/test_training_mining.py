@@ -7,8 +7,8 @@ import torch
 
 from asr_cnn.config import compose_config
 from asr_cnn.constants import CLIP_SAMPLES
-from asr_cnn.data.mixture import Mixture
-from asr_cnn.data.negatives import FixedWindows, Window, WindowSources
+from asr_cnn.data.datasets.mixture import Mixture
+from asr_cnn.data.datasets.negatives import FixedWindows, Window, WindowSources
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.streaming import naive_scan
 from asr_cnn.training.live import mining_epochs

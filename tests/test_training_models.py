@@ -8,9 +8,9 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from asr_cnn.models.spotter import KeywordSpotter
-from asr_cnn.training.batching import random_crop
 from asr_cnn.config import CONF_DIR, compose_config
+from asr_cnn.data.datasets.windows import random_crop
+from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.training.forward import TrainingForward
 from asr_cnn.training.loop import spec_augment
 

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from asr_cnn.constants import SAMPLE_RATE
-from asr_cnn.data.clips import trim_silence
+from asr_cnn.data.acoustics.clips import trim_silence
 
 
 def dominant_pitch_hz(wave: torch.Tensor) -> float:

@@ -16,8 +16,8 @@ from pathlib import Path
 import torch
 
 from asr_cnn import KeywordSpotter
-from asr_cnn.data.realnegatives import load_split, real_negatives, unsafe_keywords
-from asr_cnn.data.streams import stream_folder
+from asr_cnn.data.corpus.realnegatives import load_split, real_negatives, unsafe_keywords
+from asr_cnn.data.corpus.streams import stream_folder
 from asr_cnn.detect import Detector
 from asr_cnn.evaluation.calibration import score_validation
 from asr_cnn.evaluation.operating import OperatingPoint

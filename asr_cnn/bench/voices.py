@@ -18,9 +18,9 @@ import numpy as np
 import torch
 
 from asr_cnn.constants import SAMPLE_RATE
-from asr_cnn.data.clips import trim_silence
-from asr_cnn.data.engines import ENGINES, Engine, EngineError, make_engine
-from asr_cnn.data.engines.kokoro import blend_name
+from asr_cnn.data.acoustics.clips import trim_silence
+from asr_cnn.data.voices.engines import ENGINES, Engine, EngineError, make_engine
+from asr_cnn.data.voices.engines.kokoro import blend_name
 from asr_cnn.threads import torch_threads
 
 WORDS = ("hello", "yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go", "computer", "athena",

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import torch
 
-from asr_cnn.data.labels import SILENCE, UNKNOWN
+from asr_cnn.data.corpus.labels import SILENCE, UNKNOWN
 from asr_cnn.detect.curves import curve_thresholds
 from asr_cnn.detect.events import Event
 from asr_cnn.detect.picking import EventPicker, Pick

@@ -10,11 +10,11 @@ import torch
 from omegaconf import DictConfig
 from torch.utils.data import DataLoader, Dataset
 
+from asr_cnn.data.datasets.windows import window_of
 from asr_cnn.evaluation.folder import evaluate_audio_dir, format_folder_report
 from asr_cnn.evaluation.metrics import classification_report
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.threads import torch_threads
-from asr_cnn.training.batching import window_of
 from asr_cnn.training.distributed import resolve_device
 
 log = logging.getLogger(__name__)

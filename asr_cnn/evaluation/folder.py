@@ -22,11 +22,11 @@ from typing import Any
 import torch
 
 from asr_cnn.audio import AudioError, load_audio
-from asr_cnn.data.labels import SILENCE, UNKNOWN, label_folder
+from asr_cnn.data.corpus.labels import SILENCE, UNKNOWN, label_folder
+from asr_cnn.data.datasets.windows import centre_crop
 from asr_cnn.detect.files import audio_files
 from asr_cnn.evaluation.metrics import classification_report
 from asr_cnn.models.spotter import KeywordSpotter
-from asr_cnn.training.batching import centre_crop
 
 CELL_WIDTH = 10
 

@@ -95,7 +95,7 @@ class KeywordSpotter(StreamingSequential):
         if "labels" in cfg:
             labels = list(cfg.labels)
         else:
-            from asr_cnn.data.labels import make_labels  # the corpus owns the label convention
+            from asr_cnn.data.corpus.labels import make_labels  # the corpus owns the label convention
             labels = make_labels(list(cfg.data.keywords))
         frontend = instantiate(cfg.frontend)
         body = instantiate(cfg.model, in_features=frontend.n_features)

@@ -17,7 +17,7 @@ from hydra.utils import to_absolute_path
 from omegaconf import DictConfig
 
 from asr_cnn.config import CONF_DIR
-from asr_cnn.data.corpus import build_corpus, summarize
+from asr_cnn.data.corpus.build import build_corpus, summarize
 from asr_cnn.recipes.errors import user_errors
 
 log = logging.getLogger(__name__)

@@ -1,8 +1,6 @@
-"""Batches whose order and crops are pure functions of (seed, epoch, step), so training can resume exactly.
+"""Batches whose order is a pure function of (seed, epoch, step), so training can resume exactly.
 
-Clips are 1 s long; a spotter with a longer window trains on items of its window (silence, then the
-clip). Training crops a random window from each item, which is a time-shift augmentation for free;
-evaluation takes the centred window (:func:`window_of`), so scores never depend on a random draw.
+The crops of each batch (:mod:`asr_cnn.data.datasets.windows`) are drawn from a generator seeded the same way.
 """
 
 from __future__ import annotations
@@ -92,56 +90,3 @@ class EpochBatchSampler(Sampler[list[tuple[int, int]]]):
         mine = padded[self.rank :: self.world_size].tolist()
         for batch in range(self.start, len(self)):
             yield [(self.epoch, index) for index in mine[batch * self.batch_size : (batch + 1) * self.batch_size]]
-
-
-def random_crop(wave: torch.Tensor, window: int, generator: torch.Generator) -> torch.Tensor:
-    """A random window of each clip (time-shift augmentation).
-
-    Raises:
-        ValueError: The clips are shorter than the window.
-
-    Shape:
-        wave: (B, S). Output: (B, window).
-    """
-    batch, samples = check_window(wave, window)
-    # Drawn on the generator's device, so the crops of a seed are the same wherever the clips are.
-    offsets = torch.randint(0, samples - window + 1, (batch,), generator=generator, device=generator.device)  # (B,)
-    index = offsets.to(wave.device)[:, None] + torch.arange(window, device=wave.device)[None, :]  # (B, window)
-    return wave.gather(1, index)
-
-
-def centre_crop(wave: torch.Tensor, window: int) -> torch.Tensor:
-    """The centred window of each clip (evaluation; deterministic).
-
-    Raises:
-        ValueError: The clips are shorter than the window.
-
-    Shape:
-        wave: (B, S). Output: (B, window).
-    """
-    _, samples = check_window(wave, window)
-    start = (samples - window) // 2
-    return wave[:, start : start + window]
-
-
-def window_of(wave: torch.Tensor, window: int) -> torch.Tensor:
-    """The window a clip is evaluated on: its centred window, or the clip after silence when the window is
-    longer (as :class:`~asr_cnn.data.SpeechCommands` pads training items).
-
-    Shape:
-        wave: (B, S). Output: (B, window).
-    """
-    if wave.shape[-1] < window:
-        return torch.nn.functional.pad(wave, (window - wave.shape[-1], 0))
-    return centre_crop(wave, window)
-
-
-def check_window(wave: torch.Tensor, window: int) -> tuple[int, int]:
-    """``(B, S)`` of a clip batch that holds at least one window.
-
-    Raises:
-        ValueError: Wrong rank, or clips shorter than ``window``.
-    """
-    if wave.dim() != 2 or wave.shape[1] < window:
-        raise ValueError(f"expected clips (B, S) with S >= window_samples={window}, got shape {tuple(wave.shape)}")
-    return wave.shape[0], wave.shape[1]

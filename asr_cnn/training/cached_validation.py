@@ -21,13 +21,13 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from asr_cnn.audio import load_audio
+from asr_cnn.data.datasets.windows import window_of
 from asr_cnn.detect.detector import Detector
 from asr_cnn.detect.smoothing import MovingAverage
 from asr_cnn.evaluation.scoring import Scored, stored
 from asr_cnn.evaluation.streams import load_streams
 from asr_cnn.modes import evaluating
 from asr_cnn.placement import placement
-from asr_cnn.training.batching import window_of
 from asr_cnn.training.feature_cache import FrozenSplit, stream_features
 
 

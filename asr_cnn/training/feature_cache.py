@@ -31,16 +31,16 @@ from omegaconf import DictConfig
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from asr_cnn.data.labels import SILENCE, UNKNOWN
-from asr_cnn.data.mixture import Mixture
-from asr_cnn.data.negatives import Window
+from asr_cnn.data.corpus.labels import SILENCE, UNKNOWN
+from asr_cnn.data.datasets.mixture import Mixture
+from asr_cnn.data.datasets.negatives import Window
+from asr_cnn.data.datasets.training_set import LiveData
 from asr_cnn.layers import StreamingSequential
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.modes import evaluating
 from asr_cnn.training.batching import EpochItems, derive_seed
 from asr_cnn.training.forward import window_logits
-from asr_cnn.training.live import MIN_GAP_S, LiveData
-from asr_cnn.training.mining import top_windows
+from asr_cnn.training.mining import MIN_GAP_S, top_windows
 
 log = logging.getLogger(__name__)
 

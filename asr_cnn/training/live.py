@@ -1,7 +1,8 @@
 """Training for live streams: what the loop adds to the clips so that a model stops firing on speech.
 
-* the training set: clips, random windows of keyword-free running speech (and of the shipped real read
-  speech when the keywords allow it), keywords in context with end-aligned labels, mined hard negatives;
+* the training set (:mod:`asr_cnn.data.datasets.training_set`): clips, random windows of keyword-free
+  running speech (and of the shipped real read speech when the keywords allow it), keywords in context
+  with end-aligned labels, mined hard negatives;
 * mining rounds, evenly spaced through training (:mod:`asr_cnn.training.mining`);
 * checkpoint selection on validation streams by recall at the calibrated false-alarm target, then
   false alarms per hour (not clip accuracy);
@@ -14,42 +15,22 @@ Settings: ``trainer.live`` (``conf/trainer/default.yaml``).
 from __future__ import annotations
 
 import functools
-import logging
-import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from omegaconf import DictConfig
 
-from asr_cnn.audio import load_audios
-from asr_cnn.constants import SAMPLE_RATE
-from asr_cnn.data.augment import WaveAugment
-from asr_cnn.data.background import NOISE_DIR, TRAIN_NOISE_DIR
-from asr_cnn.data.clips import item_samples
-from asr_cnn.data.config import SPLITS, corpus_config
-from asr_cnn.data.context import KeywordsInContext
-from asr_cnn.data.labels import SILENCE, UNKNOWN
-from asr_cnn.data.mixture import Mixture
-from asr_cnn.data.negatives import FixedWindows, NegativeWindows, Window, WindowSources
-from asr_cnn.data.realnegatives import SPEECHOCEAN_DIR, RealNegative, real_negatives, usable
-from asr_cnn.data.running import read_running
-from asr_cnn.data.speech_commands import SpeechCommands
-from asr_cnn.data.streams import stream_folder
+from asr_cnn.data.corpus.config import SPLITS
+from asr_cnn.data.corpus.streams import stream_folder
+from asr_cnn.data.datasets.real import real_material
 from asr_cnn.detect.detector import DEFAULT_REFRACTORY_S, Detector, rows_for
 from asr_cnn.evaluation.calibration import Calibration, calibrate_smoothing, merit, score_validation
 from asr_cnn.evaluation.real_calibration import STREAMS, calibrate_real, real_false_alarms, score_real
-from asr_cnn.evaluation.scoring import SECONDS_PER_HOUR, Scored
+from asr_cnn.evaluation.scoring import Scored
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.training.checks import is_integer, is_number, is_numbers
-from asr_cnn.training.mining import mine
-
-log = logging.getLogger(__name__)
-
-MIN_GAP_S = 0.5
-"""Smallest distance between two mined windows of one source."""
 
 FRACTIONS = ("speech_windows", "context_windows", "mined_windows", "target_fa_per_hour")
 """``trainer.live`` keys that are non-negative numbers."""
@@ -93,118 +74,9 @@ def check_live(live: Mapping[str, Any]) -> None:
         fail("real_speech", "max_hours null or a number of hours > 0")
 
 
-def train_augment(cfg_data: DictConfig, seed: int, **changes: Any) -> WaveAugment | None:
-    """``data.augment`` with the train region of the corpus's noise files (``changes`` override settings)."""
-    if not cfg_data.get("augment"):
-        return None
-    root = Path(cfg_data.root)
-    noise_dir = root / TRAIN_NOISE_DIR if (root / TRAIN_NOISE_DIR).is_dir() else root / NOISE_DIR
-    return WaveAugment.from_config({**dict(cfg_data.augment), **changes}, noise_dir, seed=seed)
-
-
-def shipped_real(cfg_data: DictConfig, live: DictConfig, split: str) -> list[RealNegative]:
-    """The shipped real utterances of ``split``: LibriSpeech's speakers divided by ``data.real_negatives.splits``
-    (when ``data.real_negatives.enabled``), speechocean762's by ``trainer.live.real_speech.splits``."""
-    config = corpus_config(cfg_data)
-    librispeech = real_negatives(config.real_negatives.splits, config.seed) if config.real_negatives.enabled else []
-    speechocean = real_negatives(live.real_speech.splits, config.seed, SPEECHOCEAN_DIR)
-    return [item for item in (*librispeech, *speechocean) if item.split == split]
-
-
-def real_speech(cfg_data: DictConfig, live: DictConfig, split: str) -> list[torch.Tensor]:
-    """The shipped real speech of ``split`` that says none of the keywords (:func:`usable`).
-
-    Shape:
-        Output: one (S_i,) waveform per utterance.
-    """
-    config = corpus_config(cfg_data)
-    items = [item for item in shipped_real(cfg_data, live, split)
-             if usable(item, config.keywords, config.real_negatives.common_words)]
-    return load_audios([item.path for item in within_hours(items, live.real_speech.max_hours)])
-
-
-def within_hours(items: list[RealNegative], max_hours: float | None) -> list[RealNegative]:
-    """The first of ``items`` that last ``max_hours`` together (all of them when ``None``)."""
-    if max_hours is None:
-        return items
-    seconds = torch.tensor([item.seconds for item in items], dtype=torch.float64).cumsum(0)
-    return items[:int((seconds <= max_hours * SECONDS_PER_HOUR).sum())]
-
-
 def mining_epochs(max_epochs: int, rounds: int) -> list[int]:
     """Epochs after which mining runs: ``rounds`` evenly spaced, the last well before the end."""
     return sorted({max_epochs * (r + 1) // (rounds + 1) for r in range(rounds)} - {0, max_epochs})
-
-
-@dataclass
-class LiveData:
-    """The training set of a live-stream run and what mining adds to it.
-
-    Attributes:
-        clips: The corpus's training clips (augmented).
-        parts: Negative windows and keywords in context (empty parts when disabled).
-        sources: Keyword-free training audio, cut into negative windows and mined.
-        mined: Hard negatives found so far.
-        unknown: Class index of negatives.
-        augment: Augmentation of the windows.
-        seed: Training seed.
-    """
-
-    clips: SpeechCommands
-    parts: list[torch.utils.data.Dataset]
-    sources: WindowSources | None
-    unknown: int
-    augment: WaveAugment | None
-    seed: int
-    mined: list[Window] = field(default_factory=list)
-
-    def dataset(self) -> Mixture:
-        """Clips, windows, keywords in context and the mined windows, as one dataset."""
-        mined = [FixedWindows(self.sources, self.mined, self.unknown, self.augment, self.seed)] if self.mined else []
-        return Mixture([self.clips, *self.parts, *mined])
-
-    def mine(self, spotter: KeywordSpotter, count: int, device: torch.device) -> list[Window]:
-        """Add the ``count`` windows of the sources the spotter scores highest as a keyword."""
-        if self.sources is None or count == 0:
-            return []
-        found = mine(spotter, self.sources, count, min_gap=max(1, round(MIN_GAP_S * spotter.sample_rate
-                                                                         / spotter.hop_samples)),
-                     exclude=self.mined, device=device)
-        self.mined += found
-        return found
-
-
-def build_live_data(cfg: DictConfig, labels: list[str], window: int) -> LiveData:
-    """The training set that ``cfg.trainer.live`` describes over the built corpus at ``cfg.data.root``."""
-    live, seed = cfg.trainer.live, cfg.trainer.seed
-    root = Path(cfg.data.root)
-    augment = train_augment(cfg.data, seed)
-    item = item_samples(window)  # a clip, or the window when longer; training crops the window
-    speech = [s for s in (read_running(root, "train"),) if s is not None]
-    real = real_speech(cfg.data, live, "train") if live.real_negatives else []
-    if real:
-        speech.append(torch.cat(real))
-    unknown = labels.index(UNKNOWN)
-    if not speech:
-        log.info("no running speech in %s: training on clips alone", root)
-        return LiveData(SpeechCommands(root, "train", labels, augment=augment, seed=seed, samples=item), [],
-                        None, unknown, augment, seed)
-    sources = WindowSources(speech, item)
-    clips = SpeechCommands(root, "train", labels, augment=augment, seed=seed, samples=item, lead=sources,
-                           lead_speech=live.lead_speech)
-
-    def count(fraction: float) -> int:
-        return math.ceil(fraction * len(clips))
-
-    keywords = [r for r in clips.records if r.label not in (SILENCE, UNKNOWN) and r.label in labels]
-    parts = [NegativeWindows(sources, count(live.speech_windows), unknown, augment, seed),
-             KeywordsInContext(keywords, labels, unknown, sources, count(live.context_windows), item, window,
-                               partial_fraction=live.partial_fraction, tail_s=live.tail_s, gap_s=live.gap_s,
-                               augment=train_augment(cfg.data, seed, shift_s=0.0), seed=seed)]
-    log.info("live training set: %d clips, %d speech windows, %d keywords in context from %.1f minutes of "
-             "running%s speech", len(clips), len(parts[0]), len(parts[1]),
-             sum(s.shape[0] for s in speech) / SAMPLE_RATE / 60, " and real" if real else "")
-    return LiveData(clips, parts, sources, unknown, augment, seed)
 
 
 def validation_folder(cfg: DictConfig) -> Path | None:
@@ -231,23 +103,6 @@ def validation_calibration(cfg: DictConfig, spotter: KeywordSpotter, device: tor
     scored = cached(detector) if cached is not None else score_validation(detector, [folder])
     spans = [rows_for(seconds, spotter) for seconds in cfg.trainer.live.smoothing_s]
     return calibrate_smoothing(scored, cfg.trainer.live.target_fa_per_hour, cfg.trainer.live.tail_events, spans)
-
-
-def real_material(cfg: DictConfig, split: str, keywords: list[str]) -> tuple[list[torch.Tensor], dict[str, list[int]]]:
-    """The shipped real speech of ``split`` for calibrating ``keywords``: the utterances that are negatives of
-    at least one of them (up to ``trainer.live.real_speech.max_hours``) and, per keyword, those that
-    may say it (:func:`usable`).
-
-    Shape:
-        Output waves: one (S_i,) per utterance.
-    """
-    common = corpus_config(cfg.data).real_negatives.common_words
-    items = [item for item in shipped_real(cfg.data, cfg.trainer.live, split)
-             if any(usable(item, [keyword], common) for keyword in keywords)]
-    items = within_hours(items, cfg.trainer.live.real_speech.max_hours)
-    excluded = {keyword: [i for i, item in enumerate(items) if not usable(item, [keyword], common)]
-                for keyword in keywords}
-    return load_audios([item.path for item in items]), excluded
 
 
 def shipped_calibration(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device,

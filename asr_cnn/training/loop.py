@@ -28,7 +28,9 @@ from torch.utils.data import DataLoader, Dataset
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
-from asr_cnn.data.negatives import Window
+from asr_cnn.data.datasets.negatives import Window
+from asr_cnn.data.datasets.training_set import LiveData, build_live_data
+from asr_cnn.data.datasets.windows import random_crop
 from asr_cnn.detect.detector import NON_KEYWORDS
 from asr_cnn.evaluation.calibration import Calibration, write_calibration
 from asr_cnn.evaluation.clips import evaluate_dataset
@@ -36,17 +38,17 @@ from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.summary import format_summary, summarize
 from asr_cnn.threads import torch_threads
 from asr_cnn.training import distributed
-from asr_cnn.training.batching import EpochBatchSampler, EpochItems, derive_seed, random_crop
+from asr_cnn.training.batching import EpochBatchSampler, EpochItems, derive_seed
 from asr_cnn.training.cached_validation import CachedValidation, build_cached_validation
-from asr_cnn.training.checks import check_trainer
 from asr_cnn.training.checkpointing import RESUME_NAME, atomic_save, load_resume, save_resume
+from asr_cnn.training.checks import check_trainer
 from asr_cnn.training.feature_cache import CachedForward, FeatureCache, build_feature_cache
-from asr_cnn.training.parameters import parameter_groups
 from asr_cnn.training.forward import TrainingForward, combined
-from asr_cnn.training.live import (LiveData, better, build_live_data, check_live, mining_epochs,
-                                   real_heldout_check, shipped_calibration, validation_calibration,
-                                   validation_folder)
+from asr_cnn.training.live import (better, check_live, mining_epochs, real_heldout_check, shipped_calibration,
+                                   validation_calibration, validation_folder)
+from asr_cnn.training.mining import mine_round
 from asr_cnn.training.outputs import METRICS_NAME, MODEL_NAME, SUMMARY_NAME, write_run_outputs
+from asr_cnn.training.parameters import parameter_groups
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +104,7 @@ def build_datasets(cfg: DictConfig, labels: list[str], window: int, ctx: distrib
 
     Training clips and windows are augmented by ``data.augment`` (noise from the train region of the
     corpus's noise files), seeded per (seed, epoch, item); ``trainer.live`` adds negative windows,
-    keywords in context and, as training goes on, mined hard negatives (:mod:`asr_cnn.training.live`).
+    keywords in context and, as training goes on, mined hard negatives (:mod:`asr_cnn.data.datasets.training_set`).
     """
     from asr_cnn.data import SpeechCommands, build_corpus
 
@@ -253,7 +255,7 @@ def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
         if epoch + 1 in mining:  # every rank mines the same windows with the same weights
             count = math.ceil(trainer.live.mined_windows * len(run.live.clips))
             found = (run.cache.mine(spotter, run.live, count) if run.cache is not None
-                     else run.live.mine(spotter, count, ctx.device))
+                     else mine_round(run.live, spotter, count, ctx.device))
             run.new_loader()
             log.info("mined %d hard negatives (%d in all)", len(found), len(run.live.mined))
         if ctx.is_main:

@@ -14,14 +14,18 @@ from collections.abc import Iterable, Sequence
 import torch
 import torch.nn.functional as F
 
-from asr_cnn.data.labels import SILENCE, UNKNOWN
-from asr_cnn.data.negatives import Window, WindowSources
+from asr_cnn.data.corpus.labels import SILENCE, UNKNOWN
+from asr_cnn.data.datasets.negatives import Window, WindowSources
+from asr_cnn.data.datasets.training_set import LiveData
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.modes import evaluating
 from asr_cnn.streaming.scan import scan
 
 BLOCK_WINDOWS = 4096
 """Windows scored per scan call: bounds the memory of scanning an hour-long source."""
+
+MIN_GAP_S = 0.5
+"""Smallest distance between two mined windows of one source."""
 
 
 @torch.no_grad()
@@ -90,3 +94,14 @@ def mine(spotter: KeywordSpotter, sources: WindowSources, count: int, *, min_gap
               for source in sources.sources]
     known = {(w.source, w.start // hop) for w in exclude}
     return [Window(source, row * hop) for source, row in top_windows(usable, count, min_gap, known)]
+
+
+def mine_round(live: LiveData, spotter: KeywordSpotter, count: int, device: torch.device) -> list[Window]:
+    """Add to ``live.mined`` the ``count`` windows of its sources the spotter scores highest as a keyword."""
+    if live.sources is None or count == 0:
+        return []
+    found = mine(spotter, live.sources, count, min_gap=max(1, round(MIN_GAP_S * spotter.sample_rate
+                                                                    / spotter.hop_samples)),
+                 exclude=live.mined, device=device)
+    live.mined += found
+    return found

@@ -1,0 +1,60 @@
+"""The shipped real read speech a run trains and calibrates on, chosen by the run's config.
+
+LibriSpeech's speakers are divided by ``data.real_negatives.splits`` (when ``data.real_negatives.enabled``),
+speechocean762's by ``trainer.live.real_speech.splits``; an utterance serves the keywords it does not say
+(:func:`~asr_cnn.data.corpus.realnegatives.usable`).
+"""
+
+from __future__ import annotations
+
+import torch
+from omegaconf import DictConfig
+
+from asr_cnn.audio import load_audios
+from asr_cnn.data.corpus.config import corpus_config
+from asr_cnn.data.corpus.realnegatives import SPEECHOCEAN_DIR, RealNegative, real_negatives, usable
+
+def shipped_real(cfg_data: DictConfig, live: DictConfig, split: str) -> list[RealNegative]:
+    """The shipped real utterances of ``split``: LibriSpeech's speakers divided by ``data.real_negatives.splits``
+    (when ``data.real_negatives.enabled``), speechocean762's by ``trainer.live.real_speech.splits``."""
+    config = corpus_config(cfg_data)
+    librispeech = real_negatives(config.real_negatives.splits, config.seed) if config.real_negatives.enabled else []
+    speechocean = real_negatives(live.real_speech.splits, config.seed, SPEECHOCEAN_DIR)
+    return [item for item in (*librispeech, *speechocean) if item.split == split]
+
+
+def real_speech(cfg_data: DictConfig, live: DictConfig, split: str) -> list[torch.Tensor]:
+    """The shipped real speech of ``split`` that says none of the keywords (:func:`usable`).
+
+    Shape:
+        Output: one (S_i,) waveform per utterance.
+    """
+    config = corpus_config(cfg_data)
+    items = [item for item in shipped_real(cfg_data, live, split)
+             if usable(item, config.keywords, config.real_negatives.common_words)]
+    return load_audios([item.path for item in within_hours(items, live.real_speech.max_hours)])
+
+
+def within_hours(items: list[RealNegative], max_hours: float | None) -> list[RealNegative]:
+    """The first of ``items`` that last ``max_hours`` together (all of them when ``None``)."""
+    if max_hours is None:
+        return items
+    seconds = torch.tensor([item.seconds for item in items], dtype=torch.float64).cumsum(0)
+    return items[:int((seconds <= max_hours * 3600).sum())]
+
+
+def real_material(cfg: DictConfig, split: str, keywords: list[str]) -> tuple[list[torch.Tensor], dict[str, list[int]]]:
+    """The shipped real speech of ``split`` for calibrating ``keywords``: the utterances that are negatives of
+    at least one of them (up to ``trainer.live.real_speech.max_hours``) and, per keyword, those that
+    may say it (:func:`usable`).
+
+    Shape:
+        Output waves: one (S_i,) per utterance.
+    """
+    common = corpus_config(cfg.data).real_negatives.common_words
+    items = [item for item in shipped_real(cfg.data, cfg.trainer.live, split)
+             if any(usable(item, [keyword], common) for keyword in keywords)]
+    items = within_hours(items, cfg.trainer.live.real_speech.max_hours)
+    excluded = {keyword: [i for i, item in enumerate(items) if not usable(item, [keyword], common)]
+                for keyword in keywords}
+    return load_audios([item.path for item in items]), excluded

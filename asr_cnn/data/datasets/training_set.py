@@ -1,0 +1,100 @@
+"""The training set of a live-stream run: clips, windows of keyword-free speech, keywords in context,
+and the hard negatives mining adds (:mod:`asr_cnn.training.mining` finds them).
+
+Settings: ``data`` (the corpus, its augmentation) and ``trainer.live`` (how much of each part).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from omegaconf import DictConfig
+
+from asr_cnn.constants import SAMPLE_RATE
+from asr_cnn.data.acoustics.augment import WaveAugment
+from asr_cnn.data.corpus.background import NOISE_DIR, TRAIN_NOISE_DIR
+from asr_cnn.data.corpus.labels import SILENCE, UNKNOWN
+from asr_cnn.data.corpus.running import read_running
+from asr_cnn.data.datasets.context import KeywordsInContext
+from asr_cnn.data.datasets.mixture import Mixture
+from asr_cnn.data.datasets.negatives import FixedWindows, NegativeWindows, Window, WindowSources
+from asr_cnn.data.datasets.real import real_speech
+from asr_cnn.data.datasets.speech_commands import SpeechCommands
+from asr_cnn.data.datasets.windows import item_samples
+
+log = logging.getLogger(__name__)
+
+
+def train_augment(cfg_data: DictConfig, seed: int, **changes: Any) -> WaveAugment | None:
+    """``data.augment`` with the train region of the corpus's noise files (``changes`` override settings)."""
+    if not cfg_data.get("augment"):
+        return None
+    root = Path(cfg_data.root)
+    noise_dir = root / TRAIN_NOISE_DIR if (root / TRAIN_NOISE_DIR).is_dir() else root / NOISE_DIR
+    return WaveAugment.from_config({**dict(cfg_data.augment), **changes}, noise_dir, seed=seed)
+
+
+@dataclass
+class LiveData:
+    """The training set of a live-stream run and what mining adds to it.
+
+    Attributes:
+        clips: The corpus's training clips (augmented).
+        parts: Negative windows and keywords in context (empty parts when disabled).
+        sources: Keyword-free training audio, cut into negative windows and mined.
+        mined: Hard negatives found so far.
+        unknown: Class index of negatives.
+        augment: Augmentation of the windows.
+        seed: Training seed.
+    """
+
+    clips: SpeechCommands
+    parts: list[torch.utils.data.Dataset]
+    sources: WindowSources | None
+    unknown: int
+    augment: WaveAugment | None
+    seed: int
+    mined: list[Window] = field(default_factory=list)
+
+    def dataset(self) -> Mixture:
+        """Clips, windows, keywords in context and the mined windows, as one dataset."""
+        mined = [FixedWindows(self.sources, self.mined, self.unknown, self.augment, self.seed)] if self.mined else []
+        return Mixture([self.clips, *self.parts, *mined])
+
+
+def build_live_data(cfg: DictConfig, labels: list[str], window: int) -> LiveData:
+    """The training set that ``cfg.trainer.live`` describes over the built corpus at ``cfg.data.root``."""
+    live, seed = cfg.trainer.live, cfg.trainer.seed
+    root = Path(cfg.data.root)
+    augment = train_augment(cfg.data, seed)
+    item = item_samples(window)  # a clip, or the window when longer; training crops the window
+    speech = [s for s in (read_running(root, "train"),) if s is not None]
+    real = real_speech(cfg.data, live, "train") if live.real_negatives else []
+    if real:
+        speech.append(torch.cat(real))
+    unknown = labels.index(UNKNOWN)
+    if not speech:
+        log.info("no running speech in %s: training on clips alone", root)
+        return LiveData(SpeechCommands(root, "train", labels, augment=augment, seed=seed, samples=item), [],
+                        None, unknown, augment, seed)
+    sources = WindowSources(speech, item)
+    clips = SpeechCommands(root, "train", labels, augment=augment, seed=seed, samples=item, lead=sources,
+                           lead_speech=live.lead_speech)
+
+    def count(fraction: float) -> int:
+        return math.ceil(fraction * len(clips))
+
+    keywords = [r for r in clips.records if r.label not in (SILENCE, UNKNOWN) and r.label in labels]
+    parts = [NegativeWindows(sources, count(live.speech_windows), unknown, augment, seed),
+             KeywordsInContext(keywords, labels, unknown, sources, count(live.context_windows), item, window,
+                               partial_fraction=live.partial_fraction, tail_s=live.tail_s, gap_s=live.gap_s,
+                               augment=train_augment(cfg.data, seed, shift_s=0.0), seed=seed)]
+    log.info("live training set: %d clips, %d speech windows, %d keywords in context from %.1f minutes of "
+             "running%s speech", len(clips), len(parts[0]), len(parts[1]),
+             sum(s.shape[0] for s in speech) / SAMPLE_RATE / 60, " and real" if real else "")
+    return LiveData(clips, parts, sources, unknown, augment, seed)
