@@ -87,6 +87,13 @@ class StreamingLayer(nn.Module):
         return frames.new_zeros(frames.shape[0], *memo[key], 0)
 
 
+def streams_as(module: nn.Module, base: type) -> bool:
+    """``module`` is a ``base`` that computes and streams as ``base`` does: a subclass that only builds one
+    (a model made of a :class:`~asr_cnn.layers.StreamingSequential`), so ``base``'s structure may be relied on."""
+    return isinstance(module, base) and all(getattr(type(module), name) is getattr(base, name)
+                                            for name in ("forward", "streaming_forward"))
+
+
 def available_outputs(n_frames: int, context: int, stride: int) -> int:
     """How many outputs a valid layer yields from ``n_frames`` inputs: ``(N - M) // S + 1``, at least 0.
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from asr_cnn.layers.streaming import reset_streams
-from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.streaming.engines import Model, make_engine, spotters_of
 from asr_cnn.streaming.scan import as_batch
 
 
@@ -20,23 +19,37 @@ class StreamingScanner:
     Non-finite samples are replaced by 0 and samples outside [-1, 1] are clipped before they reach the
     front end, so one bad sample cannot poison the state; ``bad_samples`` counts them per stream.
 
+    A :class:`~asr_cnn.models.group.SpotterGroup` scans several spotters over one backbone at once:
+    :meth:`push_all` returns each spotter's rows (row ``n`` of each is its window starting at ``n * hop``).
+
     Args:
-        spotter: The model; used in eval mode and moved to ``device``.
+        spotter: The model, or a group of them; used in eval mode and moved to ``device``.
         batch_size: Number of independent streams B.
         device: Where state and compute live.
         dtype: Compute dtype of the state (float32 by default).
+        runtime: ``"auto"``, ``"fast"`` or ``"eager"`` (:data:`~asr_cnn.streaming.engines.RUNTIMES`); the same
+            rows to float tolerance either way. :attr:`runtime` says which one runs.
+
+    Raises:
+        ValueError: ``batch_size`` below 1, an unknown runtime, or ``"fast"`` for a model that cannot take it.
     """
 
-    def __init__(self, spotter: KeywordSpotter, batch_size: int = 1, device: torch.device | str = "cpu",
-                 dtype: torch.dtype = torch.float32) -> None:
+    def __init__(self, spotter: Model, batch_size: int = 1, device: torch.device | str = "cpu",
+                 dtype: torch.dtype = torch.float32, runtime: str = "auto") -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.spotter = spotter.eval().to(device)
+        self.spotters = spotters_of(self.spotter)
         self.batch_size, self.device, self.dtype = batch_size, torch.device(device), dtype
+        self.engine = make_engine(self.spotter, runtime, batch_size, self.device, dtype)
+        self.runtime = self.engine.name
         self.reset()
 
     @property
     def labels(self) -> list[str]:
+        """The spotter's classes (a group has one list per spotter: ``[s.labels for s in scanner.spotters]``)."""
+        if len(self.spotters) != 1:
+            raise ValueError(f"this scanner scores {len(self.spotters)} spotters, each with its own labels")
         return self.spotter.labels
 
     @torch.inference_mode()  # push makes the state in inference mode; only inference mode may update it
@@ -48,9 +61,9 @@ class StreamingScanner:
                 the shared clock.
         """
         if streams is None:
-            self.state = self.spotter.init_state(self.batch_size, self.device, self.dtype)
+            self.engine.reset()
             self.samples_seen = 0  # shared clock, in samples since the last full reset
-            self.rows_emitted = 0
+            self.rows_emitted = [0] * len(self.spotters)  # per spotter: their windows differ
             self.last_first_row = 0  # the latest first valid row of any stream, to skip masking when done
             self.first_row = torch.zeros(self.batch_size, dtype=torch.long, device=self.device)
             self.delay = torch.zeros(self.batch_size, dtype=torch.long, device=self.device)
@@ -60,7 +73,7 @@ class StreamingScanner:
         mask = self._mask(streams)
         hop = self.spotter.hop_samples
         delay = -self.samples_seen % hop  # to the next row boundary of the shared clock
-        self.state = reset_streams(self.state, mask)
+        self.engine.reset(mask)
         self.delay[mask] = delay
         self.first_row[mask] = (self.samples_seen + delay) // hop
         self.last_first_row = (self.samples_seen + delay) // hop
@@ -69,7 +82,6 @@ class StreamingScanner:
         self.carry[mask] = 0.0
         self.bad_samples[mask.cpu()] = 0
 
-    @torch.inference_mode()
     def push(self, chunk: torch.Tensor) -> torch.Tensor:
         """Feed the next samples of every stream.
 
@@ -82,6 +94,20 @@ class StreamingScanner:
 
         Shape:
             chunk: (B, S_chunk). Output: (B, n_new, K).
+
+        Raises:
+            ValueError: The scanner scores a group (use :meth:`push_all`).
+        """
+        if len(self.spotters) != 1:
+            raise ValueError(f"this scanner scores {len(self.spotters)} spotters: use push_all")
+        return self.push_all(chunk)[0]
+
+    @torch.inference_mode()
+    def push_all(self, chunk: torch.Tensor) -> list[torch.Tensor]:
+        """Feed the next samples of every stream; the posteriors of every spotter, as :meth:`push` gives them.
+
+        Shape:
+            chunk: (B, S_chunk). Output: one (B, n_new_m, K_m) per spotter.
         """
         chunk = as_batch(chunk).to(self.device, self.dtype)
         if chunk.shape[0] != self.batch_size:
@@ -89,11 +115,18 @@ class StreamingScanner:
         chunk = self._sanitise(chunk)
         if self.carry is not None:
             chunk = self._delay(chunk)
-        logits, self.state = self.spotter.streaming_forward(chunk, self.state)  # (B, K, n_new)
+        logits = self.engine.push(chunk)  # one (B, n_new, K) per spotter
         self.samples_seen += chunk.shape[-1]
-        posteriors = logits.transpose(1, 2).softmax(-1)  # (B, n_new, K)
-        first_row, n_new = self.rows_emitted, posteriors.shape[1]
-        self.rows_emitted += n_new
+        return [self._mask_early(rows.softmax(-1), m) for m, rows in enumerate(logits)]
+
+    def _mask_early(self, posteriors: torch.Tensor, spotter: int) -> torch.Tensor:
+        """NaN in the rows whose window began before its stream's last reset.
+
+        Shape:
+            posteriors: (B, n_new, K). Output: (B, n_new, K).
+        """
+        first_row, n_new = self.rows_emitted[spotter], posteriors.shape[1]
+        self.rows_emitted[spotter] += n_new
         if first_row >= self.last_first_row:  # no stream is waiting for its first window: nothing to mask
             return posteriors
         rows = first_row + torch.arange(n_new, device=self.device)  # (n_new,)

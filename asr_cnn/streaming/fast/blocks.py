@@ -1,0 +1,150 @@
+"""Kernels that compose others (chains, branches, residual blocks) and the fallback to a layer's own streaming."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+from asr_cnn.layers.streaming import State, StreamingLayer, reset_streams
+from asr_cnn.streaming.fast.kernel import Carry, Kernel, to_native, to_time_major
+
+
+class Chain(Kernel):
+    """Kernels applied in order (a :class:`~asr_cnn.layers.StreamingSequential`, flattened).
+
+    Args:
+        kernels: In order.
+    """
+
+    def __init__(self, kernels: Sequence[Kernel]) -> None:
+        self.kernels = list(kernels)
+
+    def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
+        """Shape: as its first kernel's input to its last kernel's output."""
+        for kernel in self.kernels:
+            x = kernel(x, commit)
+        return x
+
+    def reset(self, streams: torch.Tensor | None) -> None:
+        for kernel in self.kernels:
+            kernel.reset(streams)
+
+
+class Fork(Kernel):
+    """Several kernels reading the same input; their outputs as a list, or combined.
+
+    Args:
+        members: One kernel per branch (none may change its input in place).
+        combine: Maps the list of outputs to one output; ``None`` returns the list.
+    """
+
+    def __init__(self, members: Sequence[Kernel],
+                 combine: Callable[[list[torch.Tensor]], torch.Tensor] | None = None) -> None:
+        self.members, self.combine = list(members), combine
+
+    def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor | list[torch.Tensor]:
+        """Shape: x (T_in, B, ..., C) -> one (T_out_m, B, ..., C_m) per member, or their combination."""
+        outputs = [member(x, commit) for member in self.members]
+        return outputs if self.combine is None else self.combine(outputs)
+
+    def reset(self, streams: torch.Tensor | None) -> None:
+        for member in self.members:
+            member.reset(streams)
+
+
+class ResidualBlock(Kernel):
+    """:class:`~asr_cnn.layers.Residual`: the body's kernels plus the identity frames, right-aligned.
+
+    Args:
+        body: The body's kernel.
+        shortcut: The shortcut's kernel, ``None`` for the identity.
+        context: The body's context (input frames before the one each output adds).
+        stride: The body's time stride.
+        carry: Frames of the delay line kept between hops.
+        example: One hop's input, (T_in, B, ..., C).
+        frames: Output frames per hop.
+    """
+
+    def __init__(self, body: Kernel, shortcut: Kernel | None, context: int, stride: int, carry: int,
+                 example: torch.Tensor, frames: int) -> None:
+        self.body, self.shortcut = body, shortcut
+        self.delay = Carry(carry, example)
+        self.index = slice(context, context + (frames - 1) * stride + 1, stride)
+
+    def identity(self, x: torch.Tensor) -> torch.Tensor:
+        """The input frame each output adds: the last one its body read.
+
+        Shape:
+            x: (T_in, B, ..., C). Output: (T_out, B, ..., C), a view of the delay line.
+        """
+        return self.delay.write(x)[self.index]
+
+    def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
+        """Shape: x (T_in, B, ..., C) -> (T_out, B, ..., C')."""
+        identity = self.identity(x)
+        y = self.body(x, commit)
+        if self.shortcut is not None:
+            identity = self.shortcut(identity, commit)
+        y = y + identity  # before the delay line moves: ``identity`` may be a view of it
+        if commit:
+            self.delay.advance()
+        return y
+
+    def reset(self, streams: torch.Tensor | None) -> None:
+        self.body.reset(streams)
+        self.delay.reset(streams)
+        if self.shortcut is not None:
+            self.shortcut.reset(streams)
+
+
+class Function(Kernel):
+    """A frame-wise function without state (a reshape, a pooling over frequency).
+
+    Args:
+        function: Maps one hop's frames to its output.
+        fresh: Its output is a new tensor (not a view of its input).
+    """
+
+    def __init__(self, function: Callable[[torch.Tensor], torch.Tensor], fresh: bool) -> None:
+        self.function, self.fresh = function, fresh
+
+    def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
+        """Shape: as ``function``."""
+        return self.function(x)
+
+
+class EagerLayer(Kernel):
+    """The fallback for a layer without a fast kernel: its own ``streaming_forward`` (or, for a frame-wise
+    torch module, its ``forward``) in its own layout, from the steady zero state.
+
+    Args:
+        layer: The layer.
+        state: Its steady-state zeros (``{}`` for a frame-wise module).
+        like: A tensor of the step's device and dtype.
+    """
+
+    fresh = False  # the layer may hand back (a view of) its input
+
+    def __init__(self, layer: nn.Module, state: State, like: torch.Tensor) -> None:
+        self.layer, self.zero = layer, cast_state(state, like)
+        self.state = self.zero
+
+    def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
+        """Shape: x (B, S) samples, (T, B, C) or (T, B, F, C) -> the layer's output, time-major."""
+        native = x if x.dim() == 2 else to_native(x)  # samples are (B, S) in both layouts
+        if not isinstance(self.layer, StreamingLayer):
+            return to_time_major(self.layer(native))
+        y, state = self.layer.streaming_forward(native, self.state)
+        if commit:
+            self.state = state
+        return to_time_major(y)
+
+    def reset(self, streams: torch.Tensor | None) -> None:
+        self.state = self.zero if streams is None else reset_streams(self.state, streams)
+
+
+def cast_state(state: State, like: torch.Tensor) -> State:
+    """The same nesting with every tensor on ``like``'s device and dtype."""
+    return {key: cast_state(value, like) if isinstance(value, dict) else value.to(like) for key, value in state.items()}

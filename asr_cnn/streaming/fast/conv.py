@@ -1,0 +1,189 @@
+"""Convolutions and pooling over a hop's frames: the taps side by side, one matrix product or one reduction."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+from asr_cnn.streaming.fast.kernel import Affine, Carry, Kernel
+
+
+Grid = tuple[int, int, int, int]
+"""Taps on a regular grid: ``(kT, dT, kF, dF)``, kT taps dT frames apart by kF taps dF bins apart."""
+
+
+def span(offset: int, count: int, stride: int) -> slice:
+    """``count`` indices ``stride`` apart from ``offset``."""
+    return slice(offset, offset + (count - 1) * stride + 1, stride)
+
+
+def grid_view(frames: torch.Tensor, out: tuple[int, ...], strides: tuple[int, int], grid: Grid) -> torch.Tensor:
+    """Every output's taps as one strided view of ``frames`` (no copy), tap-major, channels last.
+
+    Shape:
+        frames: (T, B, C) or (T, B, F, C). Output: (T_out, B, kT, C) or (T_out, B, F_out, kT, kF, C),
+        ``out`` giving (T_out, B) or (T_out, B, F_out).
+    """
+    (k_t, d_t, k_f, d_f), step = grid, frames.stride()
+    if frames.dim() == 3:
+        size, stride = (*out, k_t, frames.shape[-1]), (strides[0] * step[0], step[1], d_t * step[0], step[2])
+    else:
+        size = (*out, k_t, k_f, frames.shape[-1])
+        stride = (strides[0] * step[0], step[1], strides[1] * step[2], d_t * step[0], d_f * step[2], step[3])
+    return frames.as_strided(size, stride, frames.storage_offset())
+
+
+class TapConv(Kernel):
+    """A convolution valid in time (frequency padded or not) as a product of the taps' frames with the weight.
+
+    The frames every tap reads are copied side by side along the channels (im2col: one strided copy into a
+    preallocated buffer when the taps lie on a grid), next to a column of ones, so that the whole layer,
+    bias included, is one ``mm`` with the weight (taps x C_in + 1, C_out) into a preallocated output: for
+    the few frames of a hop this is several times cheaper than a convolution call. A depthwise weight
+    (taps, C) multiplies each channel by its own taps instead.
+
+    Args:
+        weight: (taps * C_in, C_out), tap-major; or (taps, C) with ``depthwise``.
+        bias: (C_out,) or ``None``.
+        taps: ``(dt, df)`` of each tap, in input frames (and bins) from the first one an output reads.
+        strides: ``(sT, sF)``.
+        carry: Frames kept between hops.
+        example: One hop's input, (T_in, B, C_in) or (T_in, B, F, C_in).
+        pad: Zeros below and above frequency (2-D maps).
+        depthwise: ``weight`` is per channel.
+        grid: The taps as ``(kT, dT, kF, dF)`` when they lie on that grid (in that order), else ``None``.
+    """
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, taps: Sequence[tuple[int, int]],
+                 strides: tuple[int, int], carry: int, example: torch.Tensor, pad: tuple[int, int] = (0, 0),
+                 depthwise: bool = False, grid: Grid | None = None) -> None:
+        self.weight, self.bias, self.depthwise, self.pad = weight.to(example), None, depthwise, pad
+        if bias is not None:
+            self.bias = bias.to(example)
+        self.carry, self.taps, self.strides, self.grid = Carry(carry, example, pad), list(taps), strides, grid
+        frames = (carry + example.shape[0] - max(dt for dt, _ in taps) - 1) // strides[0] + 1
+        self.positions: tuple[int, ...] = (frames, example.shape[1])
+        if example.dim() == 4:
+            self.positions += ((example.shape[2] + sum(pad) - max(df for _, df in taps) - 1) // strides[1] + 1,)
+        self.rows, channels = math.prod(self.positions), example.shape[-1]
+        width = len(taps) * channels
+        self.cols = example.new_ones(self.rows, width + (not depthwise))  # (M, taps * C_in [+ 1 of ones])
+        tap_shape = (grid[0], grid[2]) if grid is not None and example.dim() == 4 else (
+            (grid[0],) if grid is not None else (len(taps),))
+        tap_step = (grid[2] * channels, channels) if len(tap_shape) == 2 else (channels,)
+        step = [self.cols.shape[1]]
+        for size in reversed(self.positions[1:]):
+            step.insert(0, step[0] * size)
+        self.patches = self.cols.as_strided((*self.positions, *tap_shape, channels), (*step, *tap_step, 1))
+        self.out = example.new_empty(*self.positions, weight.shape[-1])  # (T_out, B, [F_out,] C_out)
+        self.direct = len(taps) == 1 and taps[0] == (0, 0) and strides == (1, 1) and not any(pad) and not carry
+        self.product: torch.Tensor | None = None  # weight over bias, made on first use (after any folding)
+
+    def im2col(self, frames: torch.Tensor) -> torch.Tensor:
+        """The taps' frames of every output side by side, next to the ones column: (M, taps * C_in + 1)."""
+        if self.grid is not None:
+            self.patches.copy_(grid_view(frames, self.positions, self.strides, self.grid))
+            return self.cols
+        for k, (dt, df) in enumerate(self.taps):
+            index = (span(dt, self.positions[0], self.strides[0]), slice(None))
+            if frames.dim() == 4:
+                index += (span(df, self.positions[2], self.strides[1]),)
+            self.patches.select(-2, k).copy_(frames[index])
+        return self.cols
+
+    def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
+        """Shape: x (T_in, B, [F,] C_in) -> (T_out, B, [F',] C_out)."""
+        frames = self.carry.write(x)
+        out = self.out.view(self.rows, -1)  # (M, C_out)
+        if self.depthwise:
+            cols = self.im2col(frames).view(self.rows, len(self.taps), -1)  # (M, taps, C)
+            torch.sum(cols * self.weight, dim=1, out=out)  # each channel times its own taps
+            if self.bias is not None:
+                out.add_(self.bias)
+        elif self.direct and frames.is_contiguous():  # a frame-wise product reads the frames as they are
+            frames = frames.view(self.rows, -1)
+            torch.mm(frames, self.weight, out=out) if self.bias is None else torch.addmm(self.bias, frames, self.weight, out=out)
+        else:
+            if self.product is None:
+                bias = self.bias if self.bias is not None else self.weight.new_zeros(self.weight.shape[1])
+                self.product = torch.cat([self.weight, bias[None]])  # (taps * C_in + 1, C_out)
+            torch.mm(self.im2col(frames), self.product, out=out)
+        if commit:
+            self.carry.advance()
+        return self.out
+
+    def reset(self, streams: torch.Tensor | None) -> None:
+        self.carry.reset(streams)
+
+    def fold_after(self, affine: Affine) -> None:
+        """Apply a following batch norm inside the product: scale the weight's columns, shift the bias."""
+        self.product = None
+        self.weight = self.weight * affine.scale
+        self.bias = affine.shift if self.bias is None else self.bias * affine.scale + affine.shift
+
+    def can_fold_before(self) -> bool:
+        """A preceding affine map folds in exactly only where no padded zero enters the product."""
+        return not any(self.pad)
+
+    def fold_before(self, affine: Affine) -> None:
+        """Apply a preceding batch norm inside the product: every tap reads ``x * scale + shift``."""
+        self.product = None
+        if self.depthwise:
+            shift = (self.weight * affine.shift).sum(0)  # (C,) each channel's taps times its shift
+            self.weight = self.weight * affine.scale
+        else:
+            shift = affine.shift.repeat(len(self.taps)) @ self.weight  # (C_out,)
+            self.weight = self.weight * affine.scale.repeat(len(self.taps))[:, None]
+        self.bias = shift if self.bias is None else self.bias + shift
+
+
+class Pool(Kernel):
+    """Max or mean over blocks of ``(pT, pF)`` frames and bins, ``(sT, sF)`` apart.
+
+    Each position of a block is one strided slice of the frames; the blocks' maximum (or sum) is taken
+    slice by slice into a preallocated output, elementwise over contiguous channels, which is several
+    times faster than one reduction over the strided block axes.
+
+    Args:
+        mode: ``"max"`` or ``"mean"``.
+        kernel: ``(pT, pF)``; ``pF`` is ignored for 1-D maps.
+        strides: ``(sT, sF)``.
+        carry: Frames kept between hops.
+        example: One hop's input, (T_in, B, C) or (T_in, B, F, C).
+    """
+
+    def __init__(self, mode: str, kernel: tuple[int, int], strides: tuple[int, int], carry: int,
+                 example: torch.Tensor) -> None:
+        self.mode, self.carry = mode, Carry(carry, example)
+        frames = (carry + example.shape[0] - kernel[0]) // strides[0] + 1
+        if example.dim() == 3:
+            self.slices = [(span(t, frames, strides[0]),) for t in range(kernel[0])]
+            positions: tuple[int, ...] = (frames, example.shape[1])
+        else:
+            freqs = (example.shape[2] - kernel[1]) // strides[1] + 1
+            self.slices = [(span(t, frames, strides[0]), slice(None), span(f, freqs, strides[1]))
+                           for t in range(kernel[0]) for f in range(kernel[1])]
+            positions = (frames, example.shape[1], freqs)
+        self.out = example.new_empty(*positions, example.shape[-1])  # (T_out, B, [F_out,] C)
+
+    def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
+        """Shape: x (T_in, B, [F,] C) -> (T_out, B, [F',] C)."""
+        frames = self.carry.write(x)
+        first, *others = (frames[index] for index in self.slices)
+        combine = torch.maximum if self.mode == "max" else torch.add
+        if others:
+            combine(first, others[0], out=self.out)
+        else:
+            self.out.copy_(first)
+        for other in others[1:]:
+            combine(self.out, other, out=self.out)
+        if self.mode == "mean" and others:
+            self.out.div_(len(self.slices))
+        if commit:
+            self.carry.advance()
+        return self.out
+
+    def reset(self, streams: torch.Tensor | None) -> None:
+        self.carry.reset(streams)

@@ -1,0 +1,84 @@
+"""The spectral front ends over a hop of samples: the DFT as one matrix product, only the bins the mel
+filters read."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from asr_cnn.constants import LOG_FLOOR
+from asr_cnn.frontend import MFCC, LogMel, SpeechEmbeddingMel
+from asr_cnn.frontend.speech_embedding_mel import DB_SHIFT, INT16_SCALE
+from asr_cnn.streaming.fast.kernel import Kernel
+
+SPECTRAL_FRONTENDS = (LogMel, MFCC, SpeechEmbeddingMel)
+
+
+def dft_basis(window: torch.Tensor, n_fft: int, bins: torch.Tensor) -> torch.Tensor:
+    """Windowed cosines and sines: ``frames @ basis`` is the real and imaginary DFT of the windowed frames,
+    zero-padded to ``n_fft``, at ``bins``. Built in float64.
+
+    Shape:
+        window: (win,). bins: (n_bins,). Output: (win, 2 * n_bins), real parts first.
+    """
+    taps = torch.arange(window.shape[0], dtype=torch.float64, device=window.device)[:, None]
+    angle = 2 * math.pi * taps * bins.double() / n_fft
+    window = window.double()[:, None]
+    return torch.cat([window * torch.cos(angle), -window * torch.sin(angle)], dim=1)
+
+
+class Spectral(Kernel):
+    """:class:`~asr_cnn.frontend.LogMel`, :class:`~asr_cnn.frontend.MFCC` or
+    :class:`~asr_cnn.frontend.SpeechEmbeddingMel` for one hop of samples.
+
+    The frames' DFT is a product with a windowed cosine and sine basis restricted to the bins some mel
+    filter reads (the others are multiplied by zero anyway), and the power's sum over real and imaginary
+    parts is folded into the filter bank: two matrix products instead of an FFT call and its reshapes.
+
+    Args:
+        frontend: One of ``SPECTRAL_FRONTENDS``.
+        carry: Samples kept between hops (the steady buffer length).
+        example: One hop of samples, (B, hop).
+    """
+
+    def __init__(self, frontend: LogMel | SpeechEmbeddingMel, carry: int, example: torch.Tensor) -> None:
+        self.frontend, self.carry = frontend, carry
+        self.hop, self.frame, self.step = example.shape[1], frontend.win_length, frontend.hop_length
+        batch, frames = example.shape[0], (carry + self.hop - self.frame) // self.step + 1
+        self.samples = example.new_zeros(batch, carry + self.hop)  # (B, carry + hop)
+        self.frames = example.new_empty(batch, frames, self.frame)  # (B, T, win)
+        bank = frontend.filterbank.double()  # (n_fft // 2 + 1, F)
+        bins = bank.abs().sum(1).nonzero().flatten()
+        scale = INT16_SCALE if isinstance(frontend, SpeechEmbeddingMel) else 1.0  # its graph reads int16 units
+        self.basis = (scale * dft_basis(frontend.window, frontend.n_fft, bins)).to(example)  # (win, 2 * n_bins)
+        self.bank = torch.cat([bank[bins], bank[bins]]).to(example)  # (2 * n_bins, F): re^2 + im^2 summed in
+        self.dct = frontend.dct.to(example) if isinstance(frontend, MFCC) else None
+
+    def __call__(self, chunk: torch.Tensor, commit: bool) -> torch.Tensor:
+        """Features of the frames this hop completes.
+
+        Shape:
+            chunk: (B, hop). Output: (T, B, F).
+        """
+        self.samples[:, self.carry:].copy_(chunk)
+        self.frames.copy_(self.samples.unfold(1, self.frame, self.step))  # (B, T, win) from overlapping frames
+        frames = self.frames.view(-1, self.frame)  # (B * T, win)
+        mel = torch.mm(torch.mm(frames, self.basis).square_(), self.bank)  # (B * T, F) mel power
+        if isinstance(self.frontend, SpeechEmbeddingMel):
+            features = mel.clamp_min_(10.0 ** (self.frontend.floor_db / 10.0)).log10_().add_(DB_SHIFT)  # dB / 10 + 2
+        else:
+            features = mel.add_(LOG_FLOOR).log_()
+            if self.dct is not None:
+                features = torch.mm(features, self.dct)  # (B * T, n_mfcc)
+        features = features.view(*self.frames.shape[:2], -1)  # (B, T, F)
+        if commit and self.carry:
+            kept = self.samples[:, self.hop:]
+            self.samples[:, :self.carry].copy_(kept if self.carry <= self.hop else kept.clone())
+        return features.transpose(0, 1)  # (T, B, F)
+
+    def reset(self, streams: torch.Tensor | None) -> None:
+        if streams is None:
+            self.samples.zero_()
+        else:
+            self.samples.masked_fill_(streams.to(self.samples.device)[:, None], 0.0)
