@@ -2,7 +2,8 @@
 
 Prints seconds for each path, the ratios the streaming contract promises (streaming <= 1.3x offline at
 80 ms chunks, naive >= 50x streaming), CPU milliseconds per 80 ms of audio for one stream on one thread,
-and, with CUDA present, how many streams stay real time per batch size.
+and, with CUDA present, how many streams stay real time per batch size. ``--runtime`` picks the scanner's
+runtime (``python -m asr_cnn.bench runtime`` sets eager and fast side by side).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch
 from asr_cnn import KeywordSpotter
 from asr_cnn.constants import SAMPLE_RATE
 from asr_cnn.streaming import StreamingScanner, naive_scan, scan
+from asr_cnn.streaming.engines import RUNTIMES
 from asr_cnn.config import compose_config
 
 CHUNK_MS = (10, 20, 80, 1000)
@@ -38,12 +40,12 @@ def best_of(repeats: int, fn: Callable[[], object], clock: Callable[[], float] =
     return min(times)
 
 
-def stream_all(spotter: KeywordSpotter, audio: torch.Tensor, chunk: int, device: str = "cpu") -> None:
-    """Push ``audio`` (B, S) through a fresh scanner in chunks of ``chunk`` samples."""
-    scanner = StreamingScanner(spotter, batch_size=audio.shape[0], device=device)
+def stream_all(scanner: StreamingScanner, audio: torch.Tensor, chunk: int) -> None:
+    """Push ``audio`` (B, S) through ``scanner``, started afresh, in chunks of ``chunk`` samples."""
+    scanner.reset()
     for part in audio.split(chunk, dim=-1):
         scanner.push(part)
-    if device != "cpu":
+    if scanner.device.type == "cuda":
         torch.cuda.synchronize()
 
 
@@ -63,15 +65,16 @@ def load_spotter(checkpoint: str | None, model: str | None, experiment: str) -> 
     return KeywordSpotter.from_config(compose_config("train", overrides)).eval()
 
 
-def cuda_streams(spotter: KeywordSpotter) -> None:
+def cuda_streams(spotter: KeywordSpotter, runtime: str) -> None:
     """Real-time factor per batch size on CUDA: B streams are real time while compute < audio time."""
     print(f"\nCUDA ({torch.cuda.get_device_name()}), {CUDA_SECONDS:.0f} s per stream, "
           f"{PER_STREAM_CHUNK_MS} ms chunks")
     chunk = SAMPLE_RATE * PER_STREAM_CHUNK_MS // 1000
     for batch in CUDA_BATCHES:
         audio = 0.1 * torch.randn(batch, int(CUDA_SECONDS * SAMPLE_RATE), device="cuda")
-        stream_all(spotter, audio[:, :chunk * 4], chunk, "cuda")  # warm-up: kernels, allocator
-        seconds = best_of(1, lambda: stream_all(spotter, audio, chunk, "cuda"))
+        scanner = StreamingScanner(spotter, batch_size=batch, device="cuda", runtime=runtime)
+        stream_all(scanner, audio[:, :chunk * 4], chunk)  # warm-up: kernels, allocator
+        seconds = best_of(1, lambda: stream_all(scanner, audio, chunk))
         speed = CUDA_SECONDS / seconds
         print(f"  B={batch:6d}  {seconds:7.3f} s  x{speed:8.1f} real time  "
               f"{'real time' if speed >= 1 else 'TOO SLOW'}  ({batch * speed:,.0f} stream-seconds/s)")
@@ -82,21 +85,24 @@ def main(argv: list[str]) -> int:
     add_spotter_arguments(parser, "default", "e.g. mfcc_tdnn: the small TDNN over MFCCs")
     parser.add_argument("--seconds", type=float, default=60.0, help="audio length (>= 60 for the contract)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--runtime", choices=RUNTIMES, default="auto", help="the scanner's runtime")
     args = parser.parse_args(argv)
 
     torch.manual_seed(0)
     spotter = load_spotter(args.checkpoint, args.model, args.experiment)
     audio = 0.1 * torch.randn(1, int(args.seconds * SAMPLE_RATE))
     torch.set_num_threads(1)  # the per-stream figure is for one stream on one thread
+    scanner = StreamingScanner(spotter, runtime=args.runtime)
     print(f"model {spotter.config.get('model', {}).get('_target_', '?')}: window {spotter.window_samples} samples, "
-          f"hop {spotter.hop_samples} samples; {args.seconds:.0f} s of audio, 1 thread, best of {args.repeats}")
+          f"hop {spotter.hop_samples} samples; {args.seconds:.0f} s of audio, 1 thread, best of {args.repeats}, "
+          f"{scanner.runtime} runtime")
 
     offline = best_of(args.repeats, lambda: scan(spotter, audio))
     print(f"offline scan        {offline * 1e3:9.1f} ms")
     streaming = {}
     for ms in CHUNK_MS:
         chunk = SAMPLE_RATE * ms // 1000
-        streaming[ms] = best_of(args.repeats, lambda: stream_all(spotter, audio, chunk))
+        streaming[ms] = best_of(args.repeats, lambda: stream_all(scanner, audio, chunk))
         print(f"streaming {ms:5d} ms  {streaming[ms] * 1e3:9.1f} ms   x{streaming[ms] / offline:5.2f} offline")
     naive = best_of(1, lambda: naive_scan(spotter, audio))
     print(f"naive scan          {naive * 1e3:9.1f} ms")
@@ -107,7 +113,7 @@ def main(argv: list[str]) -> int:
     print(f"naive / streaming at 80 ms:   {naive / at_80:.1f}   (target >= 50)")
     print(f"CPU per 80 ms of audio:       {per_80ms:.3f} ms   (target <= 0.25; real-time factor x{80 / per_80ms:.0f})")
     if torch.cuda.is_available():
-        cuda_streams(spotter.to("cuda"))
+        cuda_streams(spotter.to("cuda"), args.runtime)
     else:
         print("\nno CUDA device: multi-stream GPU figures skipped")
     return 0

@@ -1,8 +1,9 @@
 """``python -m asr_cnn.bench streams``: how many independent streams one device detects in real time.
 
 For batch sizes B = 1, 2, 4, ... a batched :class:`~asr_cnn.detect.Detector` (scanner, smoothing,
-thresholds) is fed 80 ms chunks of every stream; B is real time while the wall time stays below the
-audio time. Doubling stops at the first B that is too slow, then a bisection narrows the largest real-time
+thresholds) of the default model is fed 80 ms chunks of every stream; B is real time while the wall time
+stays below the audio time. ``--runtime auto`` (the default) runs the fast runtime on CPU and eager
+streaming on CUDA. Doubling stops at the first B that is too slow, then a bisection narrows the largest real-time
 B. Prints one line per B (real-time factor, front-end frames and score rows per second) and the result,
 on CPU and, when present, CUDA (optionally under fp16/bf16 autocast). ``--soak-minutes`` also streams one
 long stream and reports its memory.
@@ -20,6 +21,7 @@ import torch
 from asr_cnn import KeywordSpotter
 from asr_cnn.bench.scan import add_spotter_arguments, load_spotter
 from asr_cnn.detect import Detector
+from asr_cnn.streaming.engines import RUNTIMES, chosen_runtime
 
 CHUNK_MS = 80
 DEFAULT_SECONDS = {"cpu": 2.0, "cuda": 5.0}
@@ -44,9 +46,9 @@ SOAK_REPORTS = 10
 
 
 def measure(spotter: KeywordSpotter, batch: int, device: str, seconds: float,
-            autocast: torch.dtype | None) -> float:
+            autocast: torch.dtype | None, runtime: str = "auto") -> float:
     """Real-time factor (audio seconds per wall second) of ``batch`` streams for ``seconds`` of audio each."""
-    detector = Detector(spotter, batch_size=batch, device=device)
+    detector = Detector(spotter, batch_size=batch, device=device, runtime=runtime)
     chunk = spotter.sample_rate * CHUNK_MS // 1000
     pool = [0.1 * torch.randn(batch, chunk, device=device) for _ in range(CHUNK_POOL)]
     n_chunks = max(1, round(seconds * 1000 / CHUNK_MS))
@@ -68,13 +70,13 @@ def synchronize(device: str) -> None:
 
 
 def largest_real_time(spotter: KeywordSpotter, device: str, seconds: float, autocast: torch.dtype | None,
-                      max_batch: int) -> int:
+                      max_batch: int, runtime: str = "auto") -> int:
     """Print one line per measured B and return the largest B measured real time (0 if none)."""
     frames_per_s = spotter.sample_rate / spotter.frontend.hop_length
     rows_per_s = spotter.sample_rate / spotter.hop_samples
 
     def real_time(batch: int) -> bool:
-        speed = measure(spotter, batch, device, seconds, autocast)
+        speed = measure(spotter, batch, device, seconds, autocast, runtime)
         print(f"  B={batch:6d}  x{speed:8.2f} real time  {batch * speed * frames_per_s:12,.0f} frames/s  "
               f"{batch * speed * rows_per_s:11,.0f} score rows/s  {'ok' if speed >= 1 else 'too slow'}", flush=True)
         return speed >= 1
@@ -120,7 +122,7 @@ def rss_mib() -> float:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m asr_cnn.bench streams", description=__doc__)
-    add_spotter_arguments(parser, "mfcc_tdnn", "the default experiment's frozen backbone: --experiment default")
+    add_spotter_arguments(parser, "default", "the frozen speech_embedding backbone and a TDNN")
     parser.add_argument("--devices", nargs="*", default=None,
                         help="default: cpu, and cuda when present; none (bare --devices) with --soak-minutes")
     parser.add_argument("--seconds", type=float, default=None, help="audio per stream per measurement")
@@ -129,6 +131,7 @@ def main(argv: list[str]) -> int:
                         help="CPU intra-op threads (0: torch's default)")
     parser.add_argument("--max-batch", type=int, default=None, help="stop doubling here")
     parser.add_argument("--soak-minutes", type=float, default=0.0, help="also stream one stream this long")
+    parser.add_argument("--runtime", choices=RUNTIMES, default="auto", help="auto: fast on CPU, eager on CUDA")
     args = parser.parse_args(argv)
 
     torch.manual_seed(0)
@@ -146,8 +149,11 @@ def main(argv: list[str]) -> int:
         autocast = AUTOCAST[args.autocast] if args.autocast and kind == "cuda" else None
         name = torch.cuda.get_device_name(device) if kind == "cuda" else "CPU"
         seconds = args.seconds or DEFAULT_SECONDS[kind]
-        print(f"\n{device} ({name}){f', autocast {args.autocast}' if autocast else ''}: {seconds:g} s per stream")
-        best = largest_real_time(spotter.to(device), device, seconds, autocast, args.max_batch or MAX_BATCH[kind])
+        runtime = chosen_runtime(args.runtime, device)
+        print(f"\n{device} ({name}){f', autocast {args.autocast}' if autocast else ''}: {seconds:g} s per stream, "
+              f"{runtime} runtime")
+        best = largest_real_time(spotter.to(device), device, seconds, autocast, args.max_batch or MAX_BATCH[kind],
+                                 runtime)
         print(f"{device}: largest real-time batch B = {best}")
     if args.soak_minutes > 0:
         soak(spotter.cpu(), args.soak_minutes)

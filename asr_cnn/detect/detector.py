@@ -2,89 +2,51 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import torch
 
-from asr_cnn.data.corpus.labels import SILENCE, UNKNOWN
-from asr_cnn.detect.curves import curve_thresholds
 from asr_cnn.detect.events import Event
-from asr_cnn.detect.picking import EventPicker, Pick
+from asr_cnn.detect.picking import EventPicker
 from asr_cnn.detect.smoothing import MovingAverage
+from asr_cnn.detect.track import (DEFAULT_REFRACTORY_S, DEFAULT_SMOOTHING_S, DEFAULT_THRESHOLD, NON_KEYWORDS, Track,
+                                  resolve_thresholds, resolve_timing, rows_for)
+from asr_cnn.models.group import SpotterGroup
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.streaming import StreamingScanner
 
-DEFAULT_THRESHOLD = 0.5
-"""Smoothed posterior a keyword must reach when neither the caller nor the checkpoint gives one."""
+__all__ = ["DEFAULT_REFRACTORY_S", "DEFAULT_SMOOTHING_S", "DEFAULT_THRESHOLD", "NON_KEYWORDS", "Detector",
+           "resolve_thresholds", "resolve_timing", "rows_for"]
 
-DEFAULT_SMOOTHING_S = 0.25
-"""Moving-average span in seconds, for a model calibrated without one. Training labels a window positive
-from the keyword's end to up to 0.25 s later (``trainer.live.tail_s``), so a keyword holds its score for
-about that long while a false alarm is mostly a one- or two-window spike: averaging over the span the
-model was trained to respond on lowers spikes more than keywords."""
-
-DEFAULT_REFRACTORY_S = 1.0
-"""Quiet time after a detection: about one spoken keyword, so a word fires once."""
-
-ROWS_DECIMALS = 6
-"""Seconds-to-rows conversions round away float noise at this many decimals before taking the ceiling."""
-
-NON_KEYWORDS = (SILENCE, UNKNOWN)
-"""Classes that are never reported as events."""
+Spotters = KeywordSpotter | Sequence[KeywordSpotter] | Mapping[str, KeywordSpotter]
 
 
-def rows_for(seconds: float, spotter: KeywordSpotter) -> int:
-    """Score rows covering at least ``seconds`` of audio, at least 1."""
-    if seconds < 0:
-        raise ValueError(f"a duration must be >= 0 seconds, got {seconds}")
-    rows = round(seconds * spotter.sample_rate / spotter.hop_samples, ROWS_DECIMALS)  # 3.0000000004 is 3
-    return max(1, math.ceil(rows))
+def named_spotters(spotters: Spotters) -> list[tuple[str | None, KeywordSpotter]]:
+    """``(name, spotter)`` pairs: one unnamed spotter, a mapping's names, or ``model0``, ``model1``, ... for a list."""
+    if isinstance(spotters, KeywordSpotter):
+        return [(None, spotters)]
+    named = list(spotters.items()) if isinstance(spotters, Mapping) else [
+        (f"model{i}", spotter) for i, spotter in enumerate(spotters)]
+    if not named:
+        raise ValueError("a detector needs at least one spotter")
+    return [(None, named[0][1])] if len(named) == 1 else named
 
 
-def resolve_thresholds(spotter: KeywordSpotter, thresholds: Mapping[str, float] | None = None,
-                       threshold: float = DEFAULT_THRESHOLD, fa_per_hour: float | None = None) -> dict[str, float]:
-    """Threshold of every keyword: ``thresholds`` first, then the checkpoint's, then ``threshold``.
-
-    The checkpoint's are ``spotter.extra["thresholds"]`` (chosen for its calibration target), or, with
-    ``fa_per_hour``, those its operating curves give for that many false alarms per hour of real speech
-    (:func:`~asr_cnn.detect.curves.curve_thresholds`).
+def split_thresholds(named: list[tuple[str | None, KeywordSpotter]], thresholds: Mapping[str, float] | None
+                     ) -> list[dict[str, float] | None]:
+    """Each model's share of ``thresholds``: a keyword's threshold applies to every model that has it.
 
     Raises:
-        ValueError: A threshold names an unknown label or a non-keyword class, or lies outside [0, 1];
-            ``fa_per_hour`` is negative or the checkpoint carries no operating curves.
+        ValueError: A keyword no model has (a single model's own check names the details).
     """
-    keywords = [label for label in spotter.labels if label not in NON_KEYWORDS]
-    merged = {keyword: float(threshold) for keyword in keywords}
-    calibrated = spotter.extra.get("thresholds") or {}
-    if fa_per_hour is not None:
-        if not spotter.extra.get("curves"):
-            raise ValueError(f"fa_per_hour={fa_per_hour}: this checkpoint carries no operating curves (it was "
-                             "calibrated before curves were stored); set thresholds instead")
-        calibrated = curve_thresholds(spotter.extra["curves"], float(fa_per_hour))
-    for source, given in (("checkpoint extra", calibrated), ("thresholds", thresholds or {})):
-        for keyword, value in given.items():
-            if keyword not in keywords:
-                raise ValueError(f"{source} sets a threshold for {keyword!r}, which is not a keyword of this "
-                                 f"spotter (keywords: {keywords})")
-            merged[keyword] = float(value)
-    bad = {keyword: value for keyword, value in merged.items() if not 0.0 <= value <= 1.0}
-    if bad:
-        raise ValueError(f"thresholds must lie in [0, 1] (they compare with posteriors), got {bad}")
-    return merged
-
-
-def resolve_timing(spotter: KeywordSpotter, smoothing_s: float | None, refractory_s: float | None
-                   ) -> tuple[float, float]:
-    """Smoothing and refractory spans: the arguments, else those the checkpoint was calibrated with, else defaults.
-
-    Calibrated thresholds hold for the smoothing they were chosen with, so a checkpoint carries it in
-    ``extra["calibration"]`` and a detector uses it unless told otherwise.
-    """
-    calibrated = spotter.extra.get("calibration") or {}
-    smoothing = smoothing_s if smoothing_s is not None else calibrated.get("smoothing_s", DEFAULT_SMOOTHING_S)
-    refractory = refractory_s if refractory_s is not None else calibrated.get("refractory_s", DEFAULT_REFRACTORY_S)
-    return float(smoothing), float(refractory)
+    if len(named) == 1 or not thresholds:
+        return [dict(thresholds) if thresholds else None] * len(named)
+    keywords = [set(spotter.labels) - set(NON_KEYWORDS) for _, spotter in named]
+    unknown = sorted(set(thresholds) - set().union(*keywords))
+    if unknown:
+        raise ValueError(f"thresholds name {unknown}, which no model has as a keyword (keywords: "
+                         f"{ {name: sorted(k) for (name, _), k in zip(named, keywords)} })")
+    return [{k: v for k, v in thresholds.items() if k in mine} for mine in keywords]
 
 
 def as_mask(streams: list[int] | torch.Tensor, batch_size: int) -> torch.Tensor:
@@ -98,13 +60,18 @@ def as_mask(streams: list[int] | torch.Tensor, batch_size: int) -> torch.Tensor:
 
 
 class Detector:
-    """Keyword events from audio pushed in chunks of any size.
+    """Keyword events from audio pushed in chunks of any size, from one model or several over one backbone.
 
     Pipeline per stream: :class:`~asr_cnn.streaming.StreamingScanner` posteriors, one row per scan hop
     -> :class:`~asr_cnn.detect.smoothing.MovingAverage` over ``smoothing_s`` -> per-keyword thresholds and
     a refractory period (:class:`~asr_cnn.detect.picking.EventPicker`) -> :class:`Event` s whose times are
     the detecting window's start and end in that stream's time. ``_silence_`` and ``_unknown_`` never
     fire. Every stage is exact under re-chunking, so any chunking of the same audio gives the same events.
+
+    Several models (two checkpoints trained apart on one frozen backbone, say a wake word and commands):
+    the front end and backbone run once per hop (:class:`~asr_cnn.models.group.SpotterGroup`), each model
+    keeps its own thresholds, smoothing and refractory period (:attr:`tracks`), and events carry their
+    model's name. Models whose backbones differ are refused.
 
     Bad input: NaN or Inf samples are replaced by 0 and samples outside [-1, 1] are clipped before the
     front end (counted per stream in :attr:`bad_samples`). Only the windows that contain such samples
@@ -114,12 +81,13 @@ class Detector:
     refractory period, as any event would; events agree again one refractory period later.)
 
     Args:
-        spotter: The trained model; thresholds default to ``spotter.extra["thresholds"]`` when present.
-        thresholds: Per-keyword thresholds that override the checkpoint's.
+        spotter: The trained model; or several, as a list or as ``{name: spotter}`` (events name them).
+            Thresholds default to each checkpoint's ``extra["thresholds"]`` when present.
+        thresholds: Per-keyword thresholds that override the checkpoints' (for every model with that keyword).
         threshold: Threshold of keywords that neither ``thresholds`` nor the checkpoint names.
-        fa_per_hour: An operating point: the whole model's false alarms per hour of real speech, each
-            keyword's threshold read off the checkpoint's operating curve for its share (``thresholds``
-            still override); ``None``: the thresholds the checkpoint ships, chosen for its calibration target.
+        fa_per_hour: An operating point: each model's false alarms per hour of real speech, each keyword's
+            threshold read off the checkpoint's operating curve for its share (``thresholds`` still
+            override); ``None``: the thresholds the checkpoint ships, chosen for its calibration target.
         smoothing_s: Moving-average span in seconds (rounded up to whole hops, at least one); ``None``: the
             span the checkpoint's thresholds were calibrated with, else :data:`DEFAULT_SMOOTHING_S`.
         refractory_s: Seconds after a detection during which the stream stays quiet (at least one hop);
@@ -127,50 +95,83 @@ class Detector:
         batch_size: Independent streams B.
         device: Where the model and state live.
         dtype: Compute dtype of the streaming state.
+        runtime: ``"auto"`` (the fast runtime on CPU), ``"fast"`` or ``"eager"``: see
+            :data:`~asr_cnn.streaming.engines.RUNTIMES`; the same events either way.
 
     Raises:
-        ValueError: A bad threshold (see :func:`resolve_thresholds`) or a negative duration.
+        ValueError: A bad threshold (see :func:`resolve_thresholds`), a negative duration, models that do not
+            share a backbone or a hop (:class:`~asr_cnn.models.group.SpotterGroup`), or a bad runtime.
     """
 
-    def __init__(self, spotter: KeywordSpotter, thresholds: Mapping[str, float] | None = None,
+    def __init__(self, spotter: Spotters, thresholds: Mapping[str, float] | None = None,
                  threshold: float = DEFAULT_THRESHOLD, smoothing_s: float | None = None,
                  refractory_s: float | None = None, batch_size: int = 1,
                  device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
-                 fa_per_hour: float | None = None) -> None:
-        self.scanner = StreamingScanner(spotter, batch_size=batch_size, device=device, dtype=dtype)
-        self.spotter, self.labels = self.scanner.spotter, spotter.labels
-        self.thresholds = resolve_thresholds(spotter, thresholds, threshold, fa_per_hour)
-        self.fa_per_hour, self.overridden = fa_per_hour, sorted(thresholds or {})
-        per_class = [self.thresholds.get(label, float("inf")) for label in self.labels]  # inf: never fires
-        smoothing_s, refractory_s = resolve_timing(spotter, smoothing_s, refractory_s)
-        self.smoother = MovingAverage(rows_for(smoothing_s, spotter), batch_size, len(self.labels),
-                                      self.scanner.device, dtype)
-        self.picker = EventPicker(torch.tensor(per_class, device=self.scanner.device),
-                                  rows_for(refractory_s, spotter), batch_size)
-        self.hop_s = spotter.hop_samples / spotter.sample_rate
-        self.window_s = spotter.window_samples / spotter.sample_rate
-        self.rows = 0  # global score rows emitted since the last full reset
+                 fa_per_hour: float | None = None, runtime: str = "auto") -> None:
+        named = named_spotters(spotter)
+        model = named[0][1] if len(named) == 1 else SpotterGroup([s for _, s in named], [n for n, _ in named])
+        self.scanner = StreamingScanner(model, batch_size=batch_size, device=device, dtype=dtype, runtime=runtime)
+        self.tracks = [Track(spotter, name, shares, threshold, fa_per_hour, smoothing_s, refractory_s, batch_size,
+                             self.scanner.device, dtype)
+                       for (name, spotter), shares in zip(named, split_thresholds(named, thresholds))]
+        self.spotter = self.tracks[0].spotter
+        self.hop_s = self.tracks[0].hop_s
 
     @property
     def batch_size(self) -> int:
         return self.scanner.batch_size
 
+    @property
+    def runtime(self) -> str:
+        """``"fast"`` or ``"eager"``: what the scanner runs."""
+        return self.scanner.runtime
+
+    @property
+    def sample_rate(self) -> int:
+        return self.spotter.sample_rate
+
+    def single(self) -> Track:
+        """The one model's track.
+
+        Raises:
+            ValueError: The detector runs several models (their settings are in :attr:`tracks`).
+        """
+        if len(self.tracks) != 1:
+            raise ValueError(f"this detector runs {len(self.tracks)} models; each one's settings are in .tracks")
+        return self.tracks[0]
+
+    @property
+    def labels(self) -> list[str]:
+        return self.single().labels
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return self.single().thresholds
+
+    @property
+    def smoother(self) -> MovingAverage:
+        return self.single().smoother
+
+    @property
+    def picker(self) -> EventPicker:
+        return self.single().picker
+
+    @property
+    def window_s(self) -> float:
+        return self.single().window_s
+
+    @property
+    def rows(self) -> int:
+        """Score rows emitted since the last full reset (of the first model, with several)."""
+        return self.tracks[0].rows
+
     def operating_point(self) -> str:
-        """One line saying what this detector runs at: the false-alarm rate its thresholds were chosen for,
-        on what material, the thresholds and the smoothing."""
-        calibration = self.spotter.extra.get("calibration") or {}
-        if self.fa_per_hour is not None:
-            point = f"{self.fa_per_hour:g} false alarms per hour of real speech (chosen on the operating curves)"
-        elif "target_fa_per_hour" in calibration:
-            on = "real speech" if calibration.get("real") else "synthetic validation streams"
-            point = f"{calibration['target_fa_per_hour']:g} false alarms per hour of {on} (as calibrated)"
-        else:
-            point = "uncalibrated thresholds"
-        hand = f", set by hand: {', '.join(self.overridden)}" if self.overridden else ""
-        shown = ", ".join(f"{keyword} {value:.4g}" for keyword, value in self.thresholds.items())
-        smoothing_s, refractory_s = self.smoother.span * self.hop_s, self.picker.refractory_rows * self.hop_s
-        return (f"operating point: {point}; thresholds {shown}{hand}; smoothing {smoothing_s:.2f} s, "
-                f"refractory {refractory_s:.2f} s")
+        """What this detector runs at, one line per model: the false-alarm rate its thresholds were chosen
+        for, on what material, the thresholds and the smoothing; and the runtime."""
+        if len(self.tracks) == 1:
+            return f"{self.tracks[0].operating_point()}; {self.runtime} runtime"
+        lines = [f"{track.name}: {track.operating_point()}" for track in self.tracks]
+        return "\n".join([*lines, f"{len(self.tracks)} models on one backbone, {self.runtime} runtime"])
 
     @property
     def bad_samples(self) -> torch.Tensor:
@@ -185,13 +186,11 @@ class Detector:
         """
         self.scanner.reset(streams)  # validates ``streams``
         mask = None if streams is None else as_mask(streams, self.batch_size)
-        self.smoother.reset(mask)
-        self.picker.reset(mask)
-        if streams is None:
-            self.rows = 0
+        for track in self.tracks:
+            track.reset(mask)
 
     @torch.inference_mode()
-    def step(self, chunk: torch.Tensor) -> tuple[torch.Tensor, list[list[Event]]]:
+    def step(self, chunk: torch.Tensor) -> tuple[torch.Tensor | list[torch.Tensor], list[list[Event]]]:
         """Feed the next samples of every stream; return the smoothed scores and the events.
 
         Args:
@@ -199,22 +198,22 @@ class Detector:
 
         Returns:
             Smoothed posteriors of the windows this chunk completed (NaN where a restarted stream has not
-            yet filled a window), and one list of events per stream.
+            yet filled a window; with several models, a list of them), and one list of events per stream,
+            in the order their windows ended.
 
         Shape:
-            chunk: (B, S_chunk), or (S_chunk,) when B == 1. Output scores: (B, n_new, K).
+            chunk: (B, S_chunk), or (S_chunk,) when B == 1. Output scores: (B, n_new, K) (one per model).
         """
-        smoothed = self.smoother.push(self.scanner.push(chunk))  # (B, n_new, K)
         events: list[list[Event]] = [[] for _ in range(self.batch_size)]
-        for pick in self.picker.push(smoothed, self.rows):
-            events[pick.stream].append(self.to_event(pick))
-        self.rows += smoothed.shape[1]
-        return smoothed, events
-
-    def to_event(self, pick: Pick) -> Event:
-        """The event of a pick: its window in the stream's own time (since the stream's last reset)."""
-        start_s = (pick.row - int(self.scanner.first_row[pick.stream])) * self.hop_s
-        return Event(self.labels[pick.label], start_s, start_s + self.window_s, pick.score)
+        scores = []
+        for track, posteriors in zip(self.tracks, self.scanner.push_all(chunk)):
+            smoothed, found = track.push(posteriors, self.scanner.first_row)
+            scores.append(smoothed)
+            for stream, event in found:
+                events[stream].append(event)
+        if len(self.tracks) > 1:
+            events = [sorted(found, key=lambda event: event.end_s) for found in events]
+        return (scores[0] if len(scores) == 1 else scores), events
 
     def push_batch(self, chunk: torch.Tensor) -> list[list[Event]]:
         """Events of every stream completed by the next chunk.

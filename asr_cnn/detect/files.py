@@ -10,15 +10,14 @@ from typing import TextIO
 
 import soundfile as sf
 import torch
-from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from asr_cnn.audio import AudioError
 from asr_cnn.detect.detector import Detector
 from asr_cnn.detect.events import Event
+from asr_cnn.detect.load import load_detector
 from asr_cnn.detect.resample import StreamResampler
 from asr_cnn.threads import torch_threads
-from asr_cnn.models.spotter import KeywordSpotter
 
 AUDIO_SUFFIXES = frozenset({*(f".{name.lower()}" for name in sf.available_formats()), ".opus"})
 """File name endings scanned in a folder: every container libsndfile reads (.wav, .flac, .ogg, ...), and
@@ -84,7 +83,7 @@ def detect_file(detector: Detector, path: str | os.PathLike, block_seconds: floa
         AudioError: The file cannot be read.
     """
     detector.reset()
-    for block in read_blocks(path, detector.spotter.sample_rate, block_seconds):
+    for block in read_blocks(path, detector.sample_rate, block_seconds):
         yield from detector.push(block)
 
 
@@ -96,7 +95,8 @@ def detect(cfg: DictConfig, out: TextIO | None = None, err: TextIO | None = None
     ``out`` and ``err`` default to the standard streams current at the call.
 
     Args:
-        cfg: Composed ``conf/detect.yaml``: ``checkpoint``, ``input`` (a file or folder), ``detector``,
+        cfg: Composed ``conf/detect.yaml``: ``checkpoint`` (one path, or a list of models on one backbone,
+            whose events then carry ``"model": <path>``), ``input`` (a file or folder), ``detector``,
             ``block_seconds``, ``device``, ``threads``.
 
     Returns:
@@ -104,12 +104,11 @@ def detect(cfg: DictConfig, out: TextIO | None = None, err: TextIO | None = None
 
     Raises:
         AudioError: ``cfg.input`` is neither a sound file nor a folder holding some.
-        FileNotFoundError, ValueError: The checkpoint is missing or unreadable.
+        FileNotFoundError, ValueError: A checkpoint is missing or unreadable, or the models do not share a backbone.
     """
     out, err = out or sys.stdout, err or sys.stderr
     files = audio_files(cfg.input)
-    spotter = KeywordSpotter.load(cfg.checkpoint, map_location=cfg.device)
-    detector: Detector = instantiate(cfg.detector)(spotter, device=cfg.device)
+    detector = load_detector(cfg)
     print(detector.operating_point(), file=err, flush=True)
     failed = 0
     with torch_threads(cfg.threads):

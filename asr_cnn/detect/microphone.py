@@ -12,13 +12,12 @@ from typing import TextIO
 
 import numpy as np
 import torch
-from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from asr_cnn.detect.detector import Detector
+from asr_cnn.detect.load import load_detector
 from asr_cnn.detect.resample import StreamResampler
 from asr_cnn.threads import torch_threads
-from asr_cnn.models.spotter import KeywordSpotter
 
 PORTAUDIO_PACKAGE = "libportaudio2"
 """The Debian package that provides the PortAudio library sounddevice loads."""
@@ -131,7 +130,7 @@ def stream_microphone(detector: Detector, device: int | str | None = None,
         except queue.Full:
             stats.dropped += 1
 
-    rate = detector.spotter.sample_rate
+    rate = detector.sample_rate
     stream, device_rate = open_input(sd, device, rate, block_seconds, callback)
     resampler = None if device_rate == rate else StreamResampler(device_rate, rate)
     detector.reset()
@@ -172,15 +171,14 @@ def listen(cfg: DictConfig) -> int:
     """Entry point of ``recipes/listen.py``: events from the microphone until Ctrl-C.
 
     Args:
-        cfg: Composed ``conf/listen.yaml``: ``checkpoint``, ``detector``, ``input_device``,
-            ``block_seconds``, ``seconds``, ``device``, ``threads``.
+        cfg: Composed ``conf/listen.yaml``: ``checkpoint`` (one path, or a list of models on one backbone),
+            ``detector``, ``input_device``, ``block_seconds``, ``seconds``, ``device``, ``threads``.
 
     Returns:
         Exit status: 0 after a clean stop (Ctrl-C included), 1 when the audio input cannot be used.
     """
     try:
-        spotter = KeywordSpotter.load(cfg.checkpoint, map_location=cfg.device)
-        detector: Detector = instantiate(cfg.detector)(spotter, device=cfg.device)
+        detector = load_detector(cfg)
         print(detector.operating_point(), file=sys.stderr, flush=True)
         with torch_threads(cfg.threads):
             stream_microphone(detector, cfg.input_device, cfg.block_seconds, cfg.seconds)

@@ -66,9 +66,9 @@ class EventPicker:
             scores: (B, n, K).
         """
         above = scores >= self.thresholds  # (B, n, K); NaN compares False
-        candidate = above.any(-1)  # (B, n)
-        if not bool(candidate.any()):  # the usual case: one cheap test per chunk
+        if not bool(above.any()):  # the usual case: one cheap test per chunk
             return []
+        candidate = above.any(-1)  # (B, n)
         masked = torch.where(above, scores, torch.full((), -float("inf"), dtype=scores.dtype, device=scores.device))
         best_score, best_label = masked.max(-1)  # (B, n) the class each row would fire
         rows = first_row + torch.arange(scores.shape[1], device=scores.device)  # (n,)

@@ -49,8 +49,5 @@ class MovingAverage:
             return rows.to(self.history.dtype)
         joined = torch.cat([self.history, rows.to(self.history.dtype)], dim=1)  # (B, span - 1 + n, K)
         windows = joined.unfold(1, self.span, 1)  # (B, n, K, span) the rows each output averages
-        present = windows.isfinite()
-        total = torch.where(present, windows, torch.zeros((), dtype=windows.dtype, device=windows.device)).sum(-1)
-        count = present.sum(-1)  # (B, n, K)
         self.history = joined[:, joined.shape[1] - (self.span - 1):]  # (B, span - 1, K)
-        return total / count  # 0 / 0 = NaN where no row is present yet
+        return windows.nanmean(-1)  # the finite rows' mean; NaN where no row is present yet

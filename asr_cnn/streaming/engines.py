@@ -83,6 +83,17 @@ class FastEngine:
         return self.hops.push(chunk)
 
 
+def chosen_runtime(runtime: str, device: torch.device | str) -> str:
+    """``"fast"`` or ``"eager"``: what ``runtime`` means on ``device`` (before any fallback of ``"auto"``).
+
+    Raises:
+        ValueError: An unknown runtime.
+    """
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
+    return "fast" if runtime == "fast" or (runtime == "auto" and torch.device(device).type == "cpu") else "eager"
+
+
 def make_engine(model: Model, runtime: str, batch_size: int, device: torch.device,
                 dtype: torch.dtype) -> EagerEngine | FastEngine:
     """The engine ``runtime`` asks for (see :data:`RUNTIMES`).
@@ -90,9 +101,7 @@ def make_engine(model: Model, runtime: str, batch_size: int, device: torch.devic
     Raises:
         ValueError: An unknown runtime, or ``"fast"`` for a model that cannot step in fixed shapes.
     """
-    if runtime not in RUNTIMES:
-        raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
-    if runtime == "eager" or (runtime == "auto" and device.type != "cpu"):
+    if chosen_runtime(runtime, device) == "eager":
         return EagerEngine(model, batch_size, device, dtype)
     try:
         return FastEngine(model, batch_size, device, dtype)

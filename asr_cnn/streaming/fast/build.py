@@ -116,7 +116,7 @@ def deliver_in_place(kernels: list[Kernel]) -> None:
         carry = getattr(kernels[j], "carry", None) if j < len(kernels) and isinstance(kernels[j], (TapConv, Pool)) else None
         if carry is not None and carry.buffer is not None and carry.inbox.is_contiguous() and (
                 carry.inbox.shape == kernel.out.shape):
-            kernel.out = carry.inbox
+            kernel.deliver_to(carry.inbox)
 
 
 def single(layer: nn.Module, state: State | None, x: torch.Tensor, owned: bool) -> tuple[Kernel, list[str]]:

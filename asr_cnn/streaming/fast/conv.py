@@ -77,39 +77,51 @@ class TapConv(Kernel):
         for size in reversed(self.positions[1:]):
             step.insert(0, step[0] * size)
         self.patches = self.cols.as_strided((*self.positions, *tap_shape, channels), (*step, *tap_step, 1))
-        self.out = example.new_empty(*self.positions, weight.shape[-1])  # (T_out, B, [F_out,] C_out)
+        self.deliver_to(example.new_empty(*self.positions, weight.shape[-1]))  # (T_out, B, [F_out,] C_out)
         self.direct = len(taps) == 1 and taps[0] == (0, 0) and strides == (1, 1) and not any(pad) and not carry
-        self.product: torch.Tensor | None = None  # weight over bias, made on first use (after any folding)
+        self.source: torch.Tensor | None = None  # the frames the copies below read (views made once per source)
 
-    def im2col(self, frames: torch.Tensor) -> torch.Tensor:
-        """The taps' frames of every output side by side, next to the ones column: (M, taps * C_in + 1)."""
+    def deliver_to(self, out: torch.Tensor) -> None:
+        """Write the output into ``out`` (contiguous, the output's shape), e.g. the next kernel's inbox."""
+        self.out, self.flat_out = out, out.view(self.rows, -1)  # (T_out, B, [F_out,] C_out) and (M, C_out)
+
+    def prepare(self, frames: torch.Tensor) -> None:
+        """The copies that lay ``frames``' taps side by side, and the product that follows (views made once)."""
+        self.source, self.copies, self.operand = frames, [], self.cols
+        if self.depthwise:
+            self.matrix = self.weight
+        elif self.direct and frames.is_contiguous():  # a frame-wise product reads the frames as they are
+            self.operand, self.matrix = frames.view(self.rows, -1), self.weight
+        else:
+            bias = self.bias if self.bias is not None else self.weight.new_zeros(self.weight.shape[1])
+            self.matrix = torch.cat([self.weight, bias[None]])  # (taps * C_in + 1, C_out): the bias meets the ones
+        if self.operand is not self.cols:
+            return
         if self.grid is not None:
-            self.patches.copy_(grid_view(frames, self.positions, self.strides, self.grid))
-            return self.cols
+            self.copies = [(self.patches, grid_view(frames, self.positions, self.strides, self.grid))]
+            return
         for k, (dt, df) in enumerate(self.taps):
             index = (span(dt, self.positions[0], self.strides[0]), slice(None))
             if frames.dim() == 4:
                 index += (span(df, self.positions[2], self.strides[1]),)
-            self.patches.select(-2, k).copy_(frames[index])
-        return self.cols
+            self.copies.append((self.patches.select(-2, k), frames[index]))
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
         """Shape: x (T_in, B, [F,] C_in) -> (T_out, B, [F',] C_out)."""
         frames = self.carry.write(x)
-        out = self.out.view(self.rows, -1)  # (M, C_out)
+        if frames is not self.source:
+            self.prepare(frames)
+        for patch, taps in self.copies:
+            patch.copy_(taps)
         if self.depthwise:
-            cols = self.im2col(frames).view(self.rows, len(self.taps), -1)  # (M, taps, C)
-            torch.sum(cols * self.weight, dim=1, out=out)  # each channel times its own taps
+            cols = self.cols.view(self.rows, len(self.taps), -1)  # (M, taps, C)
+            torch.sum(cols * self.weight, dim=1, out=self.flat_out)  # each channel times its own taps
             if self.bias is not None:
-                out.add_(self.bias)
-        elif self.direct and frames.is_contiguous():  # a frame-wise product reads the frames as they are
-            frames = frames.view(self.rows, -1)
-            torch.mm(frames, self.weight, out=out) if self.bias is None else torch.addmm(self.bias, frames, self.weight, out=out)
+                self.flat_out.add_(self.bias)
+        elif self.operand is self.cols or self.bias is None:
+            torch.mm(self.operand, self.matrix, out=self.flat_out)
         else:
-            if self.product is None:
-                bias = self.bias if self.bias is not None else self.weight.new_zeros(self.weight.shape[1])
-                self.product = torch.cat([self.weight, bias[None]])  # (taps * C_in + 1, C_out)
-            torch.mm(self.im2col(frames), self.product, out=out)
+            torch.addmm(self.bias, self.operand, self.matrix, out=self.flat_out)
         if commit:
             self.carry.advance()
         return self.out
@@ -119,7 +131,7 @@ class TapConv(Kernel):
 
     def fold_after(self, affine: Affine) -> None:
         """Apply a following batch norm inside the product: scale the weight's columns, shift the bias."""
-        self.product = None
+        self.source = None
         self.weight = self.weight * affine.scale
         self.bias = affine.shift if self.bias is None else self.bias * affine.scale + affine.shift
 
@@ -129,7 +141,7 @@ class TapConv(Kernel):
 
     def fold_before(self, affine: Affine) -> None:
         """Apply a preceding batch norm inside the product: every tap reads ``x * scale + shift``."""
-        self.product = None
+        self.source = None
         if self.depthwise:
             shift = (self.weight * affine.shift).sum(0)  # (C,) each channel's taps times its shift
             self.weight = self.weight * affine.scale
@@ -167,20 +179,27 @@ class Pool(Kernel):
                            for t in range(kernel[0]) for f in range(kernel[1])]
             positions = (frames, example.shape[1], freqs)
         self.out = example.new_empty(*positions, example.shape[-1])  # (T_out, B, [F_out,] C)
+        self.combine = torch.maximum if mode == "max" else torch.add
+        self.source: torch.Tensor | None = None  # the frames ``self.blocks`` are views of
+
+    def deliver_to(self, out: torch.Tensor) -> None:
+        """Write the output into ``out`` (the output's shape), e.g. the next kernel's inbox."""
+        self.out = out
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
         """Shape: x (T_in, B, [F,] C) -> (T_out, B, [F',] C)."""
         frames = self.carry.write(x)
-        first, *others = (frames[index] for index in self.slices)
-        combine = torch.maximum if self.mode == "max" else torch.add
+        if frames is not self.source:
+            self.source, self.blocks = frames, [frames[index] for index in self.slices]  # one view per block position
+        first, *others = self.blocks
         if others:
-            combine(first, others[0], out=self.out)
+            self.combine(first, others[0], out=self.out)
         else:
             self.out.copy_(first)
         for other in others[1:]:
-            combine(self.out, other, out=self.out)
+            self.combine(self.out, other, out=self.out)
         if self.mode == "mean" and others:
-            self.out.div_(len(self.slices))
+            self.out.div_(len(self.blocks))
         if commit:
             self.carry.advance()
         return self.out

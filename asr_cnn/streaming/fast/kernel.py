@@ -85,6 +85,7 @@ class Carry:
             self.buffer = example.new_zeros(shape)
             inside = (slice(pad[0], pad[0] + example.shape[2]),) if any(pad) else ()
             self.inbox = self.buffer[(slice(length, None), slice(None), *inside)]
+            self.front, self.kept = self.buffer[:length], self.buffer[self.frames_in:]
 
     def write(self, x: torch.Tensor) -> torch.Tensor:
         """Put the hop's frames after the carried ones; the buffer (or ``x`` itself when there is none)."""
@@ -97,8 +98,7 @@ class Carry:
     def advance(self) -> None:
         """Keep the last ``length`` frames for the next hop."""
         if self.length:
-            kept = self.buffer[self.frames_in:]
-            self.buffer[:self.length].copy_(kept if self.length <= self.frames_in else kept.clone())  # no overlap
+            self.front.copy_(self.kept if self.length <= self.frames_in else self.kept.clone())  # no overlap
 
     def reset(self, streams: torch.Tensor | None) -> None:
         """Zero the buffer of some streams (mask (B,)), or all of it."""
@@ -121,16 +121,19 @@ class Elementwise(Kernel):
 
     def __init__(self, module: nn.Module, in_place: bool) -> None:
         self.module, self.in_place = module, in_place
+        if isinstance(module, nn.ReLU):
+            self.apply = F.relu_ if in_place else F.relu
+        elif isinstance(module, (nn.LeakyReLU, FlooredLeakyReLU)):
+            leaky = F.leaky_relu_ if in_place else F.leaky_relu
+            floor = module.floor if isinstance(module, FlooredLeakyReLU) else None
+            self.apply = lambda x: leaky(x, module.negative_slope) if floor is None else (
+                leaky(x, module.negative_slope).clamp_min_(floor))
+        else:
+            self.apply = module
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
         """Shape: x (T, B, ..., C) -> same."""
-        module = self.module
-        if isinstance(module, nn.ReLU):
-            return F.relu_(x) if self.in_place else F.relu(x)
-        if isinstance(module, (nn.LeakyReLU, FlooredLeakyReLU)):
-            y = F.leaky_relu_(x, module.negative_slope) if self.in_place else F.leaky_relu(x, module.negative_slope)
-            return y.clamp_min_(module.floor) if isinstance(module, FlooredLeakyReLU) else y
-        return module(x)
+        return self.apply(x)
 
 
 class Affine(Kernel):

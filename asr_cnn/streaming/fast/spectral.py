@@ -47,6 +47,8 @@ class Spectral(Kernel):
         self.hop, self.frame, self.step = example.shape[1], frontend.win_length, frontend.hop_length
         batch, frames = example.shape[0], (carry + self.hop - self.frame) // self.step + 1
         self.samples = example.new_zeros(batch, carry + self.hop)  # (B, carry + hop)
+        self.inbox, self.front, self.kept = self.samples[:, carry:], self.samples[:, :carry], self.samples[:, self.hop:]
+        self.overlapping = self.samples.unfold(1, self.frame, self.step)  # (B, T, win) a view
         self.frames = example.new_empty(batch, frames, self.frame)  # (B, T, win)
         bank = frontend.filterbank.double()  # (n_fft // 2 + 1, F)
         bins = bank.abs().sum(1).nonzero().flatten()
@@ -54,6 +56,11 @@ class Spectral(Kernel):
         self.basis = (scale * dft_basis(frontend.window, frontend.n_fft, bins)).to(example)  # (win, 2 * n_bins)
         self.bank = torch.cat([bank[bins], bank[bins]]).to(example)  # (2 * n_bins, F): re^2 + im^2 summed in
         self.dct = frontend.dct.to(example) if isinstance(frontend, MFCC) else None
+        rows = batch * frames
+        self.spectrum = example.new_empty(rows, self.basis.shape[1])  # (B * T, 2 * n_bins)
+        self.mel = example.new_empty(rows, self.bank.shape[1])  # (B * T, F)
+        self.cepstrum = None if self.dct is None else example.new_empty(rows, self.dct.shape[1])  # (B * T, n_mfcc)
+        self.floor = 10.0 ** (frontend.floor_db / 10.0) if isinstance(frontend, SpeechEmbeddingMel) else None
 
     def __call__(self, chunk: torch.Tensor, commit: bool) -> torch.Tensor:
         """Features of the frames this hop completes.
@@ -61,21 +68,20 @@ class Spectral(Kernel):
         Shape:
             chunk: (B, hop). Output: (T, B, F).
         """
-        self.samples[:, self.carry:].copy_(chunk)
-        self.frames.copy_(self.samples.unfold(1, self.frame, self.step))  # (B, T, win) from overlapping frames
-        frames = self.frames.view(-1, self.frame)  # (B * T, win)
-        mel = torch.mm(torch.mm(frames, self.basis).square_(), self.bank)  # (B * T, F) mel power
-        if isinstance(self.frontend, SpeechEmbeddingMel):
-            features = mel.clamp_min_(10.0 ** (self.frontend.floor_db / 10.0)).log10_().add_(DB_SHIFT)  # dB / 10 + 2
+        self.inbox.copy_(chunk)
+        self.frames.copy_(self.overlapping)  # (B, T, win)
+        torch.mm(self.frames.view(-1, self.frame), self.basis, out=self.spectrum)  # (B * T, 2 * n_bins)
+        torch.mul(self.spectrum, self.spectrum, out=self.spectrum)  # squared real and imaginary parts
+        mel = torch.mm(self.spectrum, self.bank, out=self.mel)  # (B * T, F) mel power
+        if self.floor is not None:
+            features = mel.clamp_min_(self.floor).log10_().add_(DB_SHIFT)  # dB / 10 + 2
         else:
             features = mel.add_(LOG_FLOOR).log_()
             if self.dct is not None:
-                features = torch.mm(features, self.dct)  # (B * T, n_mfcc)
-        features = features.view(*self.frames.shape[:2], -1)  # (B, T, F)
+                features = torch.mm(features, self.dct, out=self.cepstrum)  # (B * T, n_mfcc)
         if commit and self.carry:
-            kept = self.samples[:, self.hop:]
-            self.samples[:, :self.carry].copy_(kept if self.carry <= self.hop else kept.clone())
-        return features.transpose(0, 1)  # (T, B, F)
+            self.front.copy_(self.kept if self.carry <= self.hop else self.kept.clone())
+        return features.view(*self.frames.shape[:2], -1).transpose(0, 1)  # (B, T, F) -> (T, B, F)
 
     def reset(self, streams: torch.Tensor | None) -> None:
         if streams is None:

@@ -1,0 +1,34 @@
+"""The detector a recipe runs: its checkpoint (or several on one backbone) and ``cfg.detector``."""
+
+from __future__ import annotations
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig, ListConfig
+
+from asr_cnn.detect.detector import Detector
+from asr_cnn.models.spotter import KeywordSpotter
+
+
+def checkpoint_paths(value: str | list | ListConfig) -> list[str]:
+    """``checkpoint=a.pt`` or ``checkpoint=[a.pt,b.pt]`` as a list of paths.
+
+    Raises:
+        ValueError: An empty list, or a file named twice.
+    """
+    paths = [str(value)] if isinstance(value, str) else [str(path) for path in value]
+    if not paths or len(set(paths)) != len(paths):
+        raise ValueError(f"checkpoint: give one model.pt or a list of distinct ones, got {paths}")
+    return paths
+
+
+def load_detector(cfg: DictConfig) -> Detector:
+    """The detector of ``cfg.checkpoint`` (one path or a list: several models on one backbone, their events
+    named by path) on ``cfg.device``, set up by ``cfg.detector``.
+
+    Raises:
+        FileNotFoundError, ValueError: A checkpoint is missing or unreadable, or the models do not share a
+            backbone (the message names the files).
+    """
+    paths = checkpoint_paths(cfg.checkpoint)
+    spotters = {path: KeywordSpotter.load(path, map_location=cfg.device) for path in paths}
+    return instantiate(cfg.detector)(spotters if len(paths) > 1 else spotters[paths[0]], device=cfg.device)
