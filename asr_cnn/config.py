@@ -2,7 +2,8 @@
 
 Recipes, console commands, the demo, tools and tests all compose from this one folder, so an installed
 wheel and a clone read the same configs: the editable install of a clone maps ``asr_cnn.conf`` to
-``conf/`` as the wheel carries it.
+``conf/`` as the wheel carries it. Importing this module registers the config groups' schemas
+(:data:`SCHEMAS`) in Hydra's ``ConfigStore``, so composing checks every value against them.
 """
 
 from __future__ import annotations
@@ -11,12 +12,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
+from hydra.core.config_store import ConfigStore
+from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf import DictConfig
 
 from asr_cnn import conf
+from asr_cnn.data.corpus.config import DataConfig
+from asr_cnn.schema import composition_error
+from asr_cnn.training.config import TrainerConfig
 
 CONF_DIR = Path(conf.__file__).resolve().parent
 """The config folder: ``conf/`` in a clone, ``asr_cnn/conf/`` in an installed wheel."""
+
+SCHEMAS: dict[str, type] = {"data": DataConfig, "trainer": TrainerConfig}
+"""Config group -> its schema, stored as ``<group>/schema``, which ``conf/<group>/default.yaml`` extends."""
+
+for group, schema in SCHEMAS.items():
+    ConfigStore.instance().store(group=group, name="schema", node=schema)
 
 
 def compose_config(name: str, overrides: Sequence[str] = ()) -> DictConfig:
@@ -27,6 +39,12 @@ def compose_config(name: str, overrides: Sequence[str] = ()) -> DictConfig:
 
     Raises:
         hydra.errors.MissingConfigException: No such config or option.
+        ValueError: A value its schema refuses, or a key the config lacks; one line naming it.
     """
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name=name, overrides=list(overrides))
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            return compose(config_name=name, overrides=list(overrides))
+    except MissingConfigException:
+        raise
+    except ConfigCompositionException as err:
+        raise composition_error(err, SCHEMAS) from None

@@ -13,6 +13,7 @@ from asr_cnn.detect import Detector
 from asr_cnn.evaluation.calibration import score_validation
 from asr_cnn.evaluation.clips import evaluate_dataset
 from asr_cnn.training import distributed
+from asr_cnn.training.config import trainer_config
 from asr_cnn.training.live import validation_calibration, validation_folder
 from asr_cnn.training.loop import build_run, select
 
@@ -41,7 +42,7 @@ def test_cached_validation_equals_validation_on_audio(tiny_corpus, tmp_path, tra
     assert abs(metrics["loss"] - audio["loss"]) < 1e-5
 
     detector = Detector(spotter, threshold=0.3)
-    on_audio = score_validation(detector, [validation_folder(cfg)])
+    on_audio = score_validation(detector, [validation_folder(cfg.data.root)])
     on_features = cached.scored(detector)
     assert on_features.scores.shape == on_audio.scores.shape
     assert on_features.scores.std() > 1e-3  # not a constant that any two paths would agree on
@@ -53,7 +54,8 @@ def test_cached_validation_equals_validation_on_audio(tiny_corpus, tmp_path, tra
     first_conv.register_forward_hook(lambda *_: calls.append(1))  # streaming too runs every convolution
     row = select(run, epoch=1)  # checkpoint check on the cached features
     assert calls == []
-    reference = validation_calibration(cfg, spotter, ctx.device)  # the same check on the audio
+    live = trainer_config(cfg.trainer).live
+    reference = validation_calibration(cfg.data.root, live, spotter, ctx.device)  # the same check on the audio
     assert calls  # the hook does see the audio path
     assert run.best_calibration.thresholds == reference.thresholds
     assert run.best_calibration.smoothing_s == reference.smoothing_s

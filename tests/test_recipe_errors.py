@@ -21,6 +21,7 @@ from asr_cnn.config import compose_config
 from asr_cnn.data.corpus.manifest import Record, write_manifest
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.recipes.errors import one_line
+from asr_cnn.training.config import trainer_config
 from asr_cnn.training.loop import train
 
 REPO = Path(__file__).resolve().parents[1]
@@ -111,11 +112,22 @@ def test_hydra_full_error_gives_the_traceback(outcomes):
 
 
 def test_a_bad_trainer_value_fails_before_any_work(tmp_path):
-    cfg = compose_config("train", ["experiment=tiny", f"data.root={tmp_path / 'corpus'}", f"run_dir={tmp_path / 'run'}",
-                                   "trainer.max_epochs=abc"])
     with pytest.raises(ValueError, match="trainer.max_epochs must be an integer >= 1, got 'abc'"):
-        train(cfg)
+        train(compose_config("train", ["experiment=tiny", f"data.root={tmp_path / 'corpus'}",
+                                       f"run_dir={tmp_path / 'run'}", "trainer.max_epochs=abc"]))
     assert not any(tmp_path.iterdir())  # no corpus was built, no run directory made
+
+
+@pytest.mark.parametrize("override, message", [
+    ("trainer.max_epochs=abc", "trainer.max_epochs must be an integer >= 1, got 'abc'"),
+    ("trainer.live.tail_s=[1]", "trainer.live.tail_s must be a range [low, high] of seconds with 0 <= low <= high, "
+                                "got [1.0]"),
+])
+def test_a_bad_override_fails_in_one_line_naming_the_key(override, message):
+    """Composing refuses the type (the schema); the range is checked when training reads its settings."""
+    with pytest.raises(ValueError) as raised:
+        trainer_config(compose_config("train", ["experiment=tiny", override]).trainer)
+    assert str(raised.value) == message
 
 
 def test_an_operating_system_error_reads_as_file_and_reason():

@@ -19,6 +19,7 @@ from asr_cnn.data.datasets.real import real_material, real_speech, shipped_real
 from asr_cnn.data.datasets.training_set import build_live_data
 from asr_cnn.detect import Detector
 from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.training.config import trainer_config
 
 from conftest import tiny_overrides
 
@@ -42,7 +43,7 @@ def test_the_checkpoint_carries_calibrated_thresholds_that_the_detector_uses(tin
 def test_the_training_set_holds_clips_speech_windows_and_keywords_in_context(tiny_corpus, tmp_path):
     cfg = compose_config("train", tiny_overrides(tiny_corpus, tmp_path))
     labels = make_labels(list(cfg.data.keywords))
-    live = build_live_data(cfg, labels, window=15_760)
+    live = build_live_data(cfg.data, trainer_config(cfg.trainer).live, cfg.trainer.seed, labels, window=15_760)
     windows, in_context = live.parts
     assert isinstance(windows, NegativeWindows) and isinstance(in_context, KeywordsInContext)
     assert len(windows) == math.ceil(cfg.trainer.live.speech_windows * len(live.clips))
@@ -57,6 +58,7 @@ def test_the_training_set_holds_clips_speech_windows_and_keywords_in_context(tin
     ("trainer.live.speech_windows=-1", "speech_windows"), ("trainer.live.partial_fraction=2", "partial_fraction"),
     ("trainer.live.lead_speech=1.5", "lead_speech"),
     ("trainer.live.mining_rounds=1.5", "mining_rounds"), ("trainer.live.tail_s=[0.3,0.1]", "tail_s"),
+    ("trainer.live.tail_s=[1]", "tail_s"),
     ("trainer.live.real_negatives=maybe", "real_negatives"), ("trainer.live.target_fa_per_hour=abc", "target"),
     ("trainer.live.tail_events=-1", "tail_events"),
     ("trainer.live.smoothing_s=[]", "smoothing_s"), ("trainer.live.smoothing_s=[0.5,-1]", "smoothing_s"),
@@ -86,15 +88,15 @@ def test_real_speech_for_training_and_calibration_leaves_out_what_says_a_keyword
     def says(transcript: str | None, words: str) -> bool:
         return transcript is None or re.search(rf"\b({words})(s|es|'s)?\b", transcript) is not None
 
-    items = shipped_real(cfg.data, cfg.trainer.live, "validation")
+    items = shipped_real(cfg.data, cfg.trainer.live.real_speech, "validation")
     assert {item.split for item in items} == {"validation"}
-    waves, excluded = real_material(cfg, "validation", ["go", "hey jarvis"])  # a phrase nobody says: all kept
+    waves, excluded = real_material(cfg.data, cfg.trainer.live.real_speech, "validation", ["go", "hey jarvis"])  # a phrase nobody says: all kept
     kept = first_hours(items)
     assert [w.shape[-1] for w in waves] == [load_audio(item.path).shape[-1] for item in kept]
     assert excluded["hey jarvis"] == []
     assert excluded["go"] == [i for i, item in enumerate(kept) if says(item.transcript, "go")]
     assert 0 < len(excluded["go"]) < len(kept) and any(item.transcript is None for item in kept)
-    train = real_speech(cfg.data, cfg.trainer.live, "train")  # yes, no, stop: untranscribed speech left out too
-    usable = first_hours([item for item in shipped_real(cfg.data, cfg.trainer.live, "train")
+    train = real_speech(cfg.data, cfg.trainer.live.real_speech, "train")  # yes, no, stop: untranscribed speech left out too
+    usable = first_hours([item for item in shipped_real(cfg.data, cfg.trainer.live.real_speech, "train")
                           if not says(item.transcript, "yes|no|stop")])
     assert [w.shape[-1] for w in train] == [load_audio(item.path).shape[-1] for item in usable] and usable

@@ -7,15 +7,12 @@ and ``metrics.json`` (with the held-out real-speech check) in the run directory;
 :mod:`asr_cnn.training.calibrate`.
 """
 
-import hydra
 from omegaconf import DictConfig
 
-from asr_cnn.config import CONF_DIR
-from asr_cnn.recipes.errors import user_errors
+from asr_cnn.recipes.errors import recipe
 from asr_cnn.training.calibrate import recalibrate
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="calibrate", version_base="1.3")
-@user_errors
+@recipe("calibrate")
 def main(cfg: DictConfig) -> None:
     recalibrate(cfg)

@@ -8,15 +8,12 @@ settings name, as training calibrates one model. Writes ``model.pt`` in the Hydr
 ``run_dir=...``); see :mod:`asr_cnn.training.ensemble`.
 """
 
-import hydra
 from omegaconf import DictConfig
 
-from asr_cnn.config import CONF_DIR
-from asr_cnn.recipes.errors import user_errors
+from asr_cnn.recipes.errors import recipe
 from asr_cnn.training.ensemble import combine
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="combine", version_base="1.3")
-@user_errors
+@recipe("combine")
 def main(cfg: DictConfig) -> None:
     combine(cfg)

@@ -6,16 +6,13 @@ Prints one JSON object per event, per file, e.g.
 
 import sys
 
-import hydra
 from omegaconf import DictConfig
 
-from asr_cnn.config import CONF_DIR
 from asr_cnn.detect.files import detect
-from asr_cnn.recipes.errors import user_errors
+from asr_cnn.recipes.errors import recipe
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="detect", version_base="1.3")
-@user_errors
+@recipe("detect")
 def main(cfg: DictConfig) -> None:
     sys.exit(detect(cfg))
 

@@ -7,16 +7,13 @@ read from ``data.root``; ``audio_dir`` classifies every sound file under a folde
 matrix. Results go to the log and to ``evaluation.json`` in the run directory.
 """
 
-import hydra
 from omegaconf import DictConfig
 
-from asr_cnn.config import CONF_DIR
 from asr_cnn.evaluation.clips import evaluate
-from asr_cnn.recipes.errors import user_errors
+from asr_cnn.recipes.errors import recipe
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="evaluate", version_base="1.3")
-@user_errors
+@recipe("evaluate")
 def main(cfg: DictConfig) -> None:
     evaluate(cfg)
 

@@ -6,15 +6,12 @@ at threshold 0.5, and at 1 false alarm per hour swept on the set (an oracle, lab
 measures a folder of your own recordings of one keyword instead of the set's wake words.
 """
 
-import hydra
 from omegaconf import DictConfig
 
-from asr_cnn.config import CONF_DIR
 from asr_cnn.evaluation.real import evaluate_real
-from asr_cnn.recipes.errors import user_errors
+from asr_cnn.recipes.errors import recipe
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="evaluate_real", version_base="1.3")
-@user_errors
+@recipe("evaluate_real")
 def main(cfg: DictConfig) -> None:
     evaluate_real(cfg)

@@ -7,16 +7,13 @@ and the full metrics JSON go to the run's output folder.
 
 import json
 
-import hydra
 from omegaconf import DictConfig
 
-from asr_cnn.config import CONF_DIR
 from asr_cnn.evaluation.wakeword import evaluate_streams
-from asr_cnn.recipes.errors import user_errors
+from asr_cnn.recipes.errors import recipe
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="evaluate_stream", version_base="1.3")
-@user_errors
+@recipe("evaluate_stream")
 def main(cfg: DictConfig) -> None:
     metrics = evaluate_streams(cfg)
     print(json.dumps({key: value for key, value in metrics.items() if key != "det"}, indent=2))

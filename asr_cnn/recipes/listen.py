@@ -6,16 +6,13 @@ Ctrl-C stops it cleanly.
 
 import sys
 
-import hydra
 from omegaconf import DictConfig
 
-from asr_cnn.config import CONF_DIR
 from asr_cnn.detect.microphone import listen
-from asr_cnn.recipes.errors import user_errors
+from asr_cnn.recipes.errors import recipe
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="listen", version_base="1.3")
-@user_errors
+@recipe("listen")
 def main(cfg: DictConfig) -> None:
     sys.exit(listen(cfg))
 

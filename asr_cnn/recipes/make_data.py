@@ -12,19 +12,16 @@ from __future__ import annotations
 
 import logging
 
-import hydra
 from hydra.utils import to_absolute_path
 from omegaconf import DictConfig
 
-from asr_cnn.config import CONF_DIR
 from asr_cnn.data.corpus.build import build_corpus, summarize
-from asr_cnn.recipes.errors import user_errors
+from asr_cnn.recipes.errors import recipe
 
 log = logging.getLogger(__name__)
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="make_data", version_base="1.3")
-@user_errors
+@recipe("make_data")
 def main(cfg: DictConfig) -> None:
     cfg.data.root = to_absolute_path(cfg.data.root)  # relative to where the user ran, even if Hydra chdir'd
     report = build_corpus(cfg.data)

@@ -7,16 +7,13 @@ and ``report.md``. Run it again with the same ``hydra.run.dir`` to resume a kill
 ``torchrun --nproc_per_node=2 recipes/train.py``.
 """
 
-import hydra
 from omegaconf import DictConfig
 
-from asr_cnn.config import CONF_DIR
-from asr_cnn.recipes.errors import user_errors
+from asr_cnn.recipes.errors import recipe
 from asr_cnn.training.loop import train
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="train", version_base="1.3")
-@user_errors
+@recipe("train")
 def main(cfg: DictConfig) -> float | None:
     """Train; return the voice-held-out test accuracy (the value a Hydra sweeper would optimise)."""
     result = train(cfg)

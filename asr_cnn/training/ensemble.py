@@ -21,6 +21,7 @@ from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.models.tdnn_heads import TDNNHeads
 from asr_cnn.training.distributed import resolve_device
 from asr_cnn.training.calibrate import save_calibrated
+from asr_cnn.training.config import trainer_config
 
 
 SHARED_KEYS = ("frontend", "model", "head", "spotter", "labels")
@@ -79,8 +80,9 @@ def combine(cfg: DictConfig) -> dict[str, Any]:
         FileNotFoundError, ValueError: A member is not a readable checkpoint (:meth:`KeywordSpotter.load`),
             or the members do not combine (:func:`ensemble_of`), or the corpus has no validation streams.
     """
-    device = resolve_device(cfg.trainer.device)
+    trainer = trainer_config(cfg.trainer)
+    device = resolve_device(trainer.device)
     paths = [Path(path) for path in cfg.members]
     ensemble = ensemble_of([KeywordSpotter.load(path) for path in paths]).to(device)
     ensemble.extra["members"] = [str(path) for path in paths]
-    return save_calibrated(cfg, ensemble, device)
+    return save_calibrated(cfg.data, trainer.live, cfg.run_dir, ensemble, device)

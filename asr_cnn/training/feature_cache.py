@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-from omegaconf import DictConfig
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
@@ -39,6 +38,7 @@ from asr_cnn.layers import StreamingSequential
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.modes import evaluating
 from asr_cnn.training.batching import EpochItems, derive_seed
+from asr_cnn.training.config import TrainerConfig
 from asr_cnn.training.forward import window_logits
 from asr_cnn.training.mining import MIN_GAP_S, top_windows
 
@@ -262,11 +262,11 @@ class FeatureCache:
         return found
 
 
-def build_feature_cache(cfg: DictConfig, spotter: KeywordSpotter, live: LiveData,
+def build_feature_cache(trainer: TrainerConfig, spotter: KeywordSpotter, live: LiveData,
                         device: torch.device) -> FeatureCache | None:
-    """The cache that ``cfg.trainer.feature_cache`` describes; ``None`` when disabled or the spotter has no
+    """The cache that ``trainer.feature_cache`` describes; ``None`` when disabled or the spotter has no
     frozen prefix (then the loop trains on audio)."""
-    settings, trainer = cfg.trainer.feature_cache, cfg.trainer
+    settings = trainer.feature_cache
     split = frozen_split(spotter)
     if split is None or not settings.enabled:
         return None

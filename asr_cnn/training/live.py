@@ -9,7 +9,7 @@
 * the calibration the checkpoint ships, its false alarms counted on real speech (the shipped real speech's
   validation speakers), and a check of it on the real speech held out (its test speakers).
 
-Settings: ``trainer.live`` (``conf/trainer/default.yaml``).
+Settings: ``trainer.live`` (:class:`~asr_cnn.training.config.LiveConfig`, values in ``conf/trainer/default.yaml``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
-from asr_cnn.data.corpus.config import SPLITS
 from asr_cnn.data.corpus.streams import stream_folder
 from asr_cnn.data.datasets.real import real_material
 from asr_cnn.detect.detector import DEFAULT_REFRACTORY_S, Detector, rows_for
@@ -30,118 +29,78 @@ from asr_cnn.evaluation.calibration import Calibration, calibrate_smoothing, mer
 from asr_cnn.evaluation.real_calibration import STREAMS, calibrate_real, real_false_alarms, score_real
 from asr_cnn.evaluation.scoring import Scored
 from asr_cnn.models.spotter import KeywordSpotter
-from asr_cnn.training.checks import is_integer, is_number, is_numbers
-
-FRACTIONS = ("speech_windows", "context_windows", "mined_windows", "target_fa_per_hour")
-"""``trainer.live`` keys that are non-negative numbers."""
-
-
-def check_live(live: Mapping[str, Any]) -> None:
-    """Check ``trainer.live`` before any work is done.
-
-    Raises:
-        ValueError: Naming the first bad key (``trainer.live.<key>``) and its value.
-    """
-    def fail(key: str, what: str) -> None:
-        raise ValueError(f"trainer.live.{key} must be {what}, got {live.get(key)!r}")
-
-    for key in FRACTIONS:
-        if not is_number(live.get(key)) or live[key] < 0:
-            fail(key, "a number >= 0")
-    for key in ("partial_fraction", "lead_speech"):
-        if not is_number(live.get(key)) or not 0 <= live[key] <= 1:
-            fail(key, "a number in [0, 1]")
-    for key in ("mining_rounds", "select_every", "tail_events"):
-        if not is_integer(live.get(key)) or live[key] < 0:
-            fail(key, "an integer >= 0")
-    for key in ("tail_s", "gap_s"):
-        bounds = live.get(key)
-        if not is_numbers(bounds) or len(bounds) != 2 or not 0 <= bounds[0] <= bounds[1]:
-            fail(key, "a range [low, high] of seconds with 0 <= low <= high")
-    if not isinstance(live.get("real_negatives"), bool):
-        fail("real_negatives", "true or false")
-    spans = live.get("smoothing_s")
-    if not is_numbers(spans) or len(spans) == 0 or min(spans) < 0:
-        fail("smoothing_s", "a non-empty list of moving-average spans in seconds, each >= 0")
-    real = live.get("real_speech")
-    if not isinstance(real, Mapping) or not isinstance(real.get("calibrate"), bool):
-        fail("real_speech", "{splits: {train, validation, test fractions}, calibrate: true or false, max_hours}")
-    fractions = real.get("splits")
-    if not isinstance(fractions, Mapping) or set(fractions) != set(SPLITS) or not is_numbers(list(fractions.values())) \
-            or min(fractions.values()) < 0 or abs(sum(fractions.values()) - 1) > 1e-6:
-        fail("real_speech", f"splits giving {list(SPLITS)} fractions >= 0 that sum to 1")
-    if real.get("max_hours") is not None and (not is_number(real["max_hours"]) or real["max_hours"] <= 0):
-        fail("real_speech", "max_hours null or a number of hours > 0")
-
+from asr_cnn.training.config import LiveConfig
 
 def mining_epochs(max_epochs: int, rounds: int) -> list[int]:
     """Epochs after which mining runs: ``rounds`` evenly spaced, the last well before the end."""
     return sorted({max_epochs * (r + 1) // (rounds + 1) for r in range(rounds)} - {0, max_epochs})
 
 
-def validation_folder(cfg: DictConfig) -> Path | None:
-    """The corpus's validation streams folder, or ``None`` when it holds no stream."""
-    folder = stream_folder(Path(cfg.data.root), "validation")
+def validation_folder(root: Path) -> Path | None:
+    """The validation streams folder of the corpus at ``root``, or ``None`` when it holds no stream."""
+    folder = stream_folder(Path(root), "validation")
     return folder if any(folder.glob("*.wav")) else None
 
 
-def validation_calibration(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device,
+def validation_calibration(root: Path, live: LiveConfig, spotter: KeywordSpotter, device: torch.device,
                            cached: Callable[[Detector], Scored] | None = None) -> Calibration | None:
-    """Calibrate ``spotter`` on the corpus's validation streams; ``None`` without them.
+    """Calibrate ``spotter`` on the validation streams of the corpus at ``root``; ``None`` without them.
 
     The streams hold the validation split's voices, running speech, noise and (when the keywords allow
     it) its real speakers' read speech. They are scored once without smoothing, and the thresholds and
     the moving-average span come from :func:`~asr_cnn.evaluation.calibration.calibrate_smoothing` over
-    ``cfg.trainer.live.smoothing_s``. ``cached`` scores them from cached features instead of audio
+    ``live.smoothing_s``. ``cached`` scores them from cached features instead of audio
     (:meth:`~asr_cnn.training.cached_validation.CachedValidation.scored`).
     """
-    folder = validation_folder(cfg)
+    folder = validation_folder(root)
     if folder is None:
         return None
     # The library's refractory period, not that of an earlier calibration this spotter may carry (a resumed run's).
     detector = Detector(spotter, smoothing_s=0.0, refractory_s=DEFAULT_REFRACTORY_S, device=device)  # one row: raw
     scored = cached(detector) if cached is not None else score_validation(detector, [folder])
-    spans = [rows_for(seconds, spotter) for seconds in cfg.trainer.live.smoothing_s]
-    return calibrate_smoothing(scored, cfg.trainer.live.target_fa_per_hour, cfg.trainer.live.tail_events, spans)
+    spans = [rows_for(seconds, spotter) for seconds in live.smoothing_s]
+    return calibrate_smoothing(scored, live.target_fa_per_hour, live.tail_events, spans)
 
 
-def shipped_calibration(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device,
+def shipped_calibration(cfg_data: DictConfig, live: LiveConfig, spotter: KeywordSpotter, device: torch.device,
                         selected: Calibration | None = None, cached: Callable[[Detector], Scored] | None = None
                         ) -> Calibration | None:
-    """The calibration a trained model ships with; ``None`` without validation streams.
+    """The calibration a trained model ships with; ``None`` when the corpus ``cfg_data`` (``data``) names has
+    no validation streams.
 
-    With ``trainer.live.real_speech.calibrate``, each keyword's threshold spends its share of
-    ``trainer.live.target_fa_per_hour`` on the shipped real speech's validation speakers, and the smoothing
+    With ``live.real_speech.calibrate``, each keyword's threshold spends its share of
+    ``live.target_fa_per_hour`` on the shipped real speech's validation speakers, and the smoothing
     span is the one whose thresholds detect the most keywords of the validation streams
     (:func:`~asr_cnn.evaluation.real_calibration.calibrate_real`). Otherwise the validation streams'
     calibration: ``selected`` (made when the checkpoint was chosen) or a new one. ``cached`` scores the
     validation streams from cached features (as for :func:`validation_calibration`).
     """
-    live = cfg.trainer.live
     if not live.real_speech.calibrate:
-        return selected or validation_calibration(cfg, spotter, device, cached)
-    folder = validation_folder(cfg)
+        return selected or validation_calibration(cfg_data.root, live, spotter, device, cached)
+    folder = validation_folder(cfg_data.root)
     if folder is None:
         return None
     raw = functools.partial(Detector, spotter, smoothing_s=0.0, refractory_s=DEFAULT_REFRACTORY_S, device=device)
-    real = score_real(raw(batch_size=STREAMS), *real_material(cfg, "validation", list(raw().thresholds)))
+    real = score_real(raw(batch_size=STREAMS),
+                      *real_material(cfg_data, live.real_speech, "validation", list(raw().thresholds)))
     spans = [rows_for(seconds, spotter) for seconds in live.smoothing_s]
     validation = cached(raw()) if cached is not None else score_validation(raw(), [folder])
     return calibrate_real(real, validation, live.target_fa_per_hour, live.tail_events, spans)
 
 
-def real_heldout_check(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device) -> dict[str, Any] | None:
+def real_heldout_check(cfg_data: DictConfig, live: LiveConfig, spotter: KeywordSpotter, device: torch.device
+                       ) -> dict[str, Any] | None:
     """False alarms per hour, thresholds as shipped, on the shipped real speech held out from training and
     calibration (its test speakers), beside the target; ``None`` without such speech.
 
     The model's rate is the sum of its keywords' rates, each counted on the utterances that do not say it.
     """
     detector = Detector(spotter, batch_size=STREAMS, device=device)
-    waves, excluded = real_material(cfg, "test", list(detector.thresholds))
+    waves, excluded = real_material(cfg_data, live.real_speech, "test", list(detector.thresholds))
     if not waves:
         return None
     per_keyword = real_false_alarms(score_real(detector, waves, excluded), detector.thresholds)
-    return {"target_fa_per_hour": cfg.trainer.live.target_fa_per_hour,
+    return {"target_fa_per_hour": live.target_fa_per_hour,
             "fa_per_hour": sum(counted["fa_per_hour"] for counted in per_keyword.values()),
             "hours": max(counted["hours"] for counted in per_keyword.values()), "per_keyword": per_keyword}
 

@@ -41,10 +41,10 @@ from asr_cnn.training import distributed
 from asr_cnn.training.batching import EpochBatchSampler, EpochItems, derive_seed
 from asr_cnn.training.cached_validation import CachedValidation, build_cached_validation
 from asr_cnn.training.checkpointing import RESUME_NAME, atomic_save, load_resume, save_resume
-from asr_cnn.training.checks import check_trainer
 from asr_cnn.training.feature_cache import CachedForward, FeatureCache, build_feature_cache
 from asr_cnn.training.forward import TrainingForward, combined
-from asr_cnn.training.live import (better, check_live, mining_epochs, real_heldout_check, shipped_calibration,
+from asr_cnn.training.config import TrainerConfig, trainer_config
+from asr_cnn.training.live import (better, mining_epochs, real_heldout_check, shipped_calibration,
                                    validation_calibration, validation_folder)
 from asr_cnn.training.mining import mine_round
 from asr_cnn.training.outputs import METRICS_NAME, MODEL_NAME, SUMMARY_NAME, write_run_outputs
@@ -98,8 +98,8 @@ def spec_augment(cfg: DictConfig) -> nn.Module | None:
     return SpecAugment(**spec) if spec else None
 
 
-def build_datasets(cfg: DictConfig, labels: list[str], window: int, ctx: distributed.DistContext
-                   ) -> tuple[LiveData, Dataset]:
+def build_datasets(cfg: DictConfig, trainer: TrainerConfig, labels: list[str], window: int,
+                   ctx: distributed.DistContext) -> tuple[LiveData, Dataset]:
     """Build the corpus (rank 0; a no-op when already built) and open its train and validation splits.
 
     Training clips and windows are augmented by ``data.augment`` (noise from the train region of the
@@ -111,7 +111,8 @@ def build_datasets(cfg: DictConfig, labels: list[str], window: int, ctx: distrib
     if ctx.is_main:
         build_corpus(cfg.data)
     distributed.barrier(ctx)
-    return build_live_data(cfg, labels, window), SpeechCommands(Path(cfg.data.root), "validation", labels)
+    return (build_live_data(cfg.data, trainer.live, trainer.seed, labels, window),
+            SpeechCommands(Path(cfg.data.root), "validation", labels))
 
 
 def train(cfg: DictConfig) -> dict:
@@ -127,11 +128,10 @@ def train(cfg: DictConfig) -> dict:
     Raises:
         ValueError: A ``trainer`` setting has the wrong type or range (before any work is done).
     """
-    check_trainer(cfg.trainer)
-    check_live(cfg.trainer.live)
-    ctx = distributed.setup(cfg.trainer.device)
+    trainer = trainer_config(cfg.trainer)
+    ctx = distributed.setup(trainer.device)
     try:
-        return _train(cfg, ctx)
+        return _train(cfg, trainer, ctx)
     finally:
         distributed.cleanup(ctx)
 
@@ -141,6 +141,7 @@ class Run:
     """Everything one training process works with (the loop's arguments, gathered)."""
 
     cfg: DictConfig
+    trainer: TrainerConfig
     ctx: distributed.DistContext
     spotter: KeywordSpotter
     forward: nn.Module
@@ -167,7 +168,7 @@ class Run:
 
     def new_loader(self) -> None:
         """A loader over the current training set (mining makes it grow)."""
-        trainer, ctx = self.cfg.trainer, self.ctx
+        trainer, ctx = self.trainer, self.ctx
         train_set = self.cache.dataset(self.live.mined) if self.cache is not None else self.live.dataset()
         sampler = EpochBatchSampler(len(train_set), trainer.batch_size, trainer.seed, ctx.rank, ctx.world_size)
         self.loader = DataLoader(EpochItems(train_set), batch_sampler=sampler, num_workers=trainer.num_workers,
@@ -177,20 +178,20 @@ class Run:
 
 def build_run(cfg: DictConfig, ctx: distributed.DistContext) -> Run:
     """Spotter, data, optimiser, scheduler, gradient scaler and loss of one training process, on ``ctx.device``."""
-    trainer = cfg.trainer
+    trainer = trainer_config(cfg.trainer)
     torch.manual_seed(trainer.seed)  # the same initial weights on every rank
     spotter = KeywordSpotter.from_config(cfg).to(ctx.device)
-    live, val_set = build_datasets(cfg, spotter.labels, spotter.window_samples, ctx)
+    live, val_set = build_datasets(cfg, trainer, spotter.labels, spotter.window_samples, ctx)
     prefix_threads = trainer.threads or cores(ctx)  # large batches through the frozen prefix: every core helps
     with torch_threads(prefix_threads):
-        cache = build_feature_cache(cfg, spotter, live, ctx.device)
+        cache = build_feature_cache(trainer, spotter, live, ctx.device)
     forward: nn.Module = (CachedForward(cache.split.rest) if cache is not None
                           else TrainingForward(spotter, spec_augment(cfg))).to(ctx.device)
     if ctx.distributed:
         forward = DistributedDataParallel(forward, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
     groups = parameter_groups(spotter, cfg.optimizer.lr, trainer.pretrained_lr_scale)
     optimizer = instantiate(cfg.optimizer)(params=groups)
-    run = Run(cfg, ctx, spotter, forward, loader=None,
+    run = Run(cfg, trainer, ctx, spotter, forward, loader=None,
                optimizer=optimizer, scheduler=instantiate(cfg.scheduler)(optimizer=optimizer),
                scaler=torch.amp.GradScaler(ctx.device.type,
                                            enabled=trainer.precision == MIXED_PRECISION and ctx.device.type == "cuda"),
@@ -201,7 +202,7 @@ def build_run(cfg: DictConfig, ctx: distributed.DistContext) -> Run:
         started = time.perf_counter()
         with torch_threads(prefix_threads):
             run.validation = build_cached_validation(
-                cache.split, spotter.window_samples, spotter.sample_rate, val_set, validation_folder(cfg),
+                cache.split, spotter.window_samples, spotter.sample_rate, val_set, validation_folder(cfg.data.root),
                 [label for label in spotter.labels if label not in NON_KEYWORDS], trainer.eval_batch_size, ctx.device)
         log.info("validation features: %d clips and %.1f h of streams in %.0f s", len(run.validation.targets),
                  sum(run.validation.seconds) / 3600, time.perf_counter() - started)
@@ -209,8 +210,7 @@ def build_run(cfg: DictConfig, ctx: distributed.DistContext) -> Run:
     return run
 
 
-def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
-    trainer = cfg.trainer
+def _train(cfg: DictConfig, trainer: TrainerConfig, ctx: distributed.DistContext) -> dict:
     configure_cpu(trainer.threads, trainer.num_workers, ctx)
     run = build_run(cfg, ctx)
     spotter = run.spotter
@@ -269,7 +269,7 @@ def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
         if run.best is not None:
             spotter.load_state_dict(torch.load(run.run_dir / BEST_NAME, map_location=ctx.device, weights_only=True))
         # best.pt was calibrated on the streams when it was chosen; the shipped calibration may reuse that.
-        calibrated = shipped_calibration(cfg, spotter, ctx.device, run.best_calibration,
+        calibrated = shipped_calibration(cfg.data, trainer.live, spotter, ctx.device, run.best_calibration,
                                          run.validation.scored if run.validation is not None else None)
         if calibrated is not None:
             write_calibration(spotter.extra, calibrated)
@@ -278,7 +278,7 @@ def _train(cfg: DictConfig, ctx: distributed.DistContext) -> dict:
         if calibrated is not None:
             metrics["calibration"] = spotter.extra["calibration"] | {
                 "thresholds": spotter.extra["thresholds"], "selected_epoch": (run.best or {}).get("epoch"),
-                "real_heldout": real_heldout_check(cfg, spotter, ctx.device)}
+                "real_heldout": real_heldout_check(cfg.data, trainer.live, spotter, ctx.device)}
             (run.run_dir / METRICS_NAME).write_text(json.dumps(metrics, indent=2))
         result.update(model=str(run.run_dir / MODEL_NAME), metrics=metrics)
     distributed.barrier(ctx)
@@ -292,7 +292,7 @@ def select(run: Run, epoch: int) -> dict[str, float]:
         ``val_recall`` and ``val_fa_per_hour`` at the calibrated thresholds (empty without validation streams).
     """
     cached = run.validation.scored if run.validation is not None else None
-    calibration = validation_calibration(run.cfg, run.spotter, run.ctx.device, cached)
+    calibration = validation_calibration(run.cfg.data.root, run.trainer.live, run.spotter, run.ctx.device, cached)
     if calibration is None:
         return {}
     fa_per_hour = calibration.point.fa_per_hour or 0.0
@@ -315,7 +315,7 @@ def train_epoch(run: Run, progress: dict, epoch: int) -> dict:
     Returns:
         The updated progress: global step, batches done, this epoch's running loss, accuracy and seconds.
     """
-    trainer, ctx = run.cfg.trainer, run.ctx
+    trainer, ctx = run.trainer, run.ctx
     run.forward.train()
     progress = dict(progress)
     show = ctx.is_main and trainer.progress_bar and sys.stderr.isatty()  # a log file gets the epoch lines only
@@ -364,7 +364,7 @@ def train_step(run: Run, wave: torch.Tensor, label: torch.Tensor, step: int) -> 
     Shape:
         wave: (B, S), or (B, C, frames) cached. label: (B,). logits: (B, K), or (B, K, M) per member. loss: ().
     """
-    trainer, ctx = run.cfg.trainer, run.ctx
+    trainer, ctx = run.trainer, run.ctx
     if run.cache is None:
         crops = torch.Generator().manual_seed(derive_seed(trainer.seed, ctx.rank, step))
         wave = random_crop(wave, run.spotter.window_samples, crops)  # (B, W)

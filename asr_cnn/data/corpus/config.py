@@ -1,18 +1,21 @@
-"""The corpus configuration (``conf/data/*.yaml``), checked once into frozen dataclasses.
+"""The corpus configuration: the schema of ``conf/data`` (:class:`DataConfig`), and :class:`CorpusConfig`,
+what a corpus is made from, checked once.
 
-Every bad value becomes a :class:`CorpusError` naming the field and the value received.
+Hydra checks the types while composing; :func:`corpus_config` checks the rest. Every bad value becomes a
+:class:`CorpusError` naming the field and the value received.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import MISSING, DictConfig
 
 from asr_cnn.data.corpus.labels import make_labels
+from asr_cnn.schema import flag, integer, interval, number, positive, setting, typed
 
 SPLITS = ("train", "validation", "test")
 """Splits made by dividing an engine's speakers."""
@@ -52,45 +55,133 @@ class EngineSpec:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+PER_SPLIT = f"give a value for each of {list(SPLITS)}"
+
+
+@dataclass
 class NoiseSpec:
-    """The ``_background_noise_`` files and the silence clips cut from them."""
+    """``data.noise``: the ``_background_noise_`` files and the silence clips cut from them."""
 
-    seconds: float
-    babble_talkers: int
-    silence_db: tuple[float, float]
+    seconds: float = positive()
+    babble_talkers: int = integer(1)
+    silence_db: list[float] = interval("be a range [low, high] of dBFS with low <= high <= 0", high=0.0)
 
 
-@dataclass(frozen=True)
+@dataclass
 class RunningSpeechSpec:
-    """Continuous keyword-free speech per split (see :mod:`asr_cnn.data.corpus.running`)."""
+    """``data.running_speech``: continuous keyword-free speech per split (:mod:`asr_cnn.data.corpus.running`)."""
 
-    minutes: dict[str, float]
-    pause_s: tuple[float, float]
-    partial_rate: dict[str, float]
-    confusable_rate: dict[str, float]
-    engine_weights: dict[str, float]
+    minutes: dict[str, float] = setting(f"{PER_SPLIT}, each >= 0")
+    pause_s: list[float] = interval("be a range [low, high] of seconds with 0 <= low <= high", low=0.0)
+    partial_rate: dict[str, float] = setting(f"{PER_SPLIT}, each in [0, 1]")
+    confusable_rate: dict[str, float] = setting(f"{PER_SPLIT}, each in [0, 1]")
+    engine_weights: dict[str, float] = setting("map engine names to weights >= 0",
+                                               lambda v: all(w >= 0 for w in v.values()))
 
 
-@dataclass(frozen=True)
+@dataclass
 class RealNegativesSpec:
-    """The shipped real read speech (see :mod:`asr_cnn.data.corpus.realnegatives`)."""
+    """``data.real_negatives``: the shipped real read speech (:mod:`asr_cnn.data.corpus.realnegatives`)."""
 
-    enabled: bool
-    splits: dict[str, float]
-    common_words: tuple[str, ...]
+    enabled: bool = flag()
+    splits: dict[str, float] = setting(f"{PER_SPLIT}: fractions >= 0 summing to 1 with train > 0")
+    common_words: list[str] = setting("be a list of words")
 
 
-@dataclass(frozen=True)
+@dataclass
 class StreamSpec:
-    """Long validation and test streams for detection (see :mod:`asr_cnn.data.corpus.streams`)."""
+    """``data.streams``: long validation and test streams for detection (:mod:`asr_cnn.data.corpus.streams`)."""
 
-    count: int
-    validation_count: int
-    minutes: float
-    keywords_per_minute: float
-    noise_db: tuple[float, float]
-    gap_s: tuple[float, float]
+    count: int = integer(0)
+    validation_count: int = integer(0)
+    minutes: float = positive()
+    keywords_per_minute: float = positive()
+    noise_db: list[float] = interval("be a range [low, high] of dBFS with low <= high <= 0", high=0.0)
+    gap_s: list[float] = interval("be a range [low, high] of seconds with 0 <= low <= high", low=0.0)
+
+
+@dataclass
+class RoomSpec:
+    """``data.augment.room``: simulated shoebox rooms (:mod:`asr_cnn.data.acoustics.rooms`)."""
+
+    prob: float = number(0, 1)
+    bank: int = integer(0)
+    size_m: list[list[float]] = setting("be three ranges [low, high] of metres (length, width, height)")
+    absorption: list[float] = setting("be a range [low, high]")
+    distance_m: list[float] = setting("be a range [low, high] of metres")
+    early_s: float = number(0)
+    max_length_s: float = number(0)
+
+
+@dataclass
+class DeviceSpec:
+    """``data.augment.device``: microphone, loudspeaker and link (:mod:`asr_cnn.data.acoustics.channel`)."""
+
+    eq_prob: float = number(0, 1)
+    eq_bands: int = integer(0)
+    eq_hz: list[float] = setting("be a range [low, high] of Hz")
+    eq_gain_db: list[float] = setting("be a range [low, high] of dB")
+    eq_q: list[float] = setting("be a range [low, high]")
+    telephone_prob: float = number(0, 1)
+    narrowband_prob: float = number(0, 1)
+    mu_law_prob: float = number(0, 1)
+    opus_prob: float = number(0, 1)
+    opus_compression: list[float] = setting("be a range [low, high] in [0, 1]")
+    clip_prob: float = number(0, 1)
+    clip_headroom_db: list[float] = setting("be a range [low, high] of dB")
+
+
+@dataclass
+class SpecAugmentSpec:
+    """``data.augment.spec``: masking of features by the training loop (:class:`~asr_cnn.data.SpecAugment`)."""
+
+    freq_masks: int = integer(0)
+    freq_width: int = integer(0)
+    time_masks: int = integer(0)
+    time_width: int = integer(0)
+
+
+@dataclass
+class AugmentSpec:
+    """``data.augment``: training's waveform augmentation (:meth:`~asr_cnn.data.WaveAugment.from_config`)."""
+
+    shift_s: float = number(0)
+    gain_db: list[float] = setting("be a range [low, high] of dB")
+    noise_prob: float = number(0, 1)
+    snr_db: list[float] = setting("be a range [low, high] of dB")
+    speed: list[float] = setting("be a range [low, high] of speed factors")
+    speed_prob: float = number(0, 1)
+    room: RoomSpec | None = MISSING
+    device: DeviceSpec | None = MISSING
+    spec: SpecAugmentSpec | None = MISSING
+
+
+@dataclass
+class DataConfig:
+    """The schema of ``conf/data``: a corpus built from text (values in ``conf/data/default.yaml``).
+
+    Hydra checks the types while composing; :func:`corpus_config` checks the rest.
+    """
+
+    error: ClassVar[type[ValueError]] = CorpusError
+
+    name: str = setting("be a plain folder name", lambda v: bool(v) and "/" not in v)
+    root: str = setting("be a folder")
+    keywords: list[Any] = setting("be a list of keywords")
+    seed: int = setting("be an integer")
+    workers: int = integer(0)
+    held_out: str = setting("be an engine, or engine:voice-family")
+    splits: dict[str, float] = setting(f"{PER_SPLIT}: fractions >= 0 summing to 1 with train > 0")
+    unknown_per_take: int = integer(0)
+    near_miss_fraction: float = number(0, 1)
+    silence_ratio: float = number(0)
+    level_db: list[float] = interval("be a range [low, high] of dBFS with low <= high <= 0", high=0.0)
+    engines: dict[str, Any] = setting("map engine names to their settings (null leaves one out)")
+    noise: NoiseSpec = MISSING
+    augment: AugmentSpec | None = MISSING
+    running_speech: RunningSpeechSpec = MISSING
+    real_negatives: RealNegativesSpec = MISSING
+    streams: StreamSpec = MISSING
 
 
 @dataclass(frozen=True)
@@ -128,65 +219,43 @@ def corpus_config(cfg: DictConfig | Mapping[str, Any]) -> CorpusConfig:
     Raises:
         CorpusError: A missing field or a bad value, named.
     """
-    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
-    keywords = _get(data, "keywords")
-    if not isinstance(keywords, (str, bytes)) and any(isinstance(k, bool) for k in keywords):
-        raise CorpusError(f"data.keywords holds a boolean ({list(keywords)}): YAML reads bare yes/no/on/off "
+    data = typed(DataConfig, cfg, "data")
+    if any(isinstance(k, bool) for k in data.keywords):
+        raise CorpusError(f"data.keywords holds a boolean ({data.keywords}): YAML reads bare yes/no/on/off "
                           "as booleans, so quote them: ['yes', 'no']")
     try:
-        make_labels(keywords)
+        make_labels(data.keywords)
     except ValueError as err:
         raise CorpusError(f"data.keywords: {err}") from err
-    splits = _fractions("data.splits", _get(data, "splits"))
     # An engine set to null is left out: how a derived config (tiny.yaml, an override) drops one.
-    engines = tuple(_engine(name, block) for name, block in dict(_get(data, "engines")).items() if block is not None)
+    engines = tuple(_engine(name, block) for name, block in data.engines.items() if block is not None)
     if not engines:
         raise CorpusError("data.engines is empty: configure at least one engine")
-    noise, streams = _section(data, "noise"), _section(data, "streams")
-    running, real = _section(data, "running_speech"), _section(data, "real_negatives")
-    common_words = real("common_words")
-    if isinstance(common_words, str) or not all(isinstance(w, str) for w in common_words):
-        raise CorpusError(f"data.real_negatives.common_words must be a list of words, got {common_words!r}")
-    config = CorpusConfig(
-        name=str(_get(data, "name")), root=Path(str(_get(data, "root"))).absolute(),  # one meaning, whatever cwd later
-        keywords=tuple(data["keywords"]), seed=int(_get(data, "seed")),
-        workers=_count("data.workers", _get(data, "workers")), held_out=str(_get(data, "held_out")),
-        splits=splits, unknown_per_take=_count("data.unknown_per_take", _get(data, "unknown_per_take")),
-        near_miss_fraction=_fraction("data.near_miss_fraction", _get(data, "near_miss_fraction")),
-        silence_ratio=_nonnegative("data.silence_ratio", _get(data, "silence_ratio")),
-        level_db=_interval("data.level_db", _get(data, "level_db"), high=0.0),
-        engines=engines,
-        noise=NoiseSpec(seconds=_positive("data.noise.seconds", noise("seconds")),
-                        babble_talkers=_count("data.noise.babble_talkers", noise("babble_talkers"), 1),
-                        silence_db=_interval("data.noise.silence_db", noise("silence_db"), high=0.0)),
-        streams=StreamSpec(count=_count("data.streams.count", streams("count")),
-                           validation_count=_count("data.streams.validation_count", streams("validation_count")),
-                           minutes=_positive("data.streams.minutes", streams("minutes")),
-                           keywords_per_minute=_positive("data.streams.keywords_per_minute",
-                                                         streams("keywords_per_minute")),
-                           noise_db=_interval("data.streams.noise_db", streams("noise_db"), high=0.0),
-                           gap_s=_interval("data.streams.gap_s", streams("gap_s"), low=0.0)),
-        running_speech=RunningSpeechSpec(
-            minutes=_per_split("data.running_speech.minutes", running("minutes"), _nonnegative),
-            pause_s=_interval("data.running_speech.pause_s", running("pause_s"), low=0.0),
-            partial_rate=_per_split("data.running_speech.partial_rate", running("partial_rate"), _fraction),
-            confusable_rate=_per_split("data.running_speech.confusable_rate", running("confusable_rate"), _fraction),
-            engine_weights={str(k): _nonnegative(f"data.running_speech.engine_weights.{k}", v)
-                            for k, v in dict(running("engine_weights")).items()}),
-        real_negatives=RealNegativesSpec(enabled=bool(real("enabled")),
-                                         splits=_fractions("data.real_negatives.splits", real("splits")),
-                                         common_words=tuple(common_words)),
+    running, real = data.running_speech, data.real_negatives
+    return CorpusConfig(
+        name=data.name, root=Path(data.root).absolute(),  # one meaning, whatever the cwd later
+        keywords=tuple(data.keywords), seed=data.seed, workers=data.workers, held_out=data.held_out,
+        splits=_fractions("data.splits", data.splits), unknown_per_take=data.unknown_per_take,
+        near_miss_fraction=data.near_miss_fraction, silence_ratio=data.silence_ratio,
+        level_db=tuple(data.level_db), engines=engines, noise=data.noise, streams=data.streams,
+        running_speech=replace(
+            running, minutes=_per_split("data.running_speech.minutes", running.minutes, _nonnegative),
+            partial_rate=_per_split("data.running_speech.partial_rate", running.partial_rate, _fraction),
+            confusable_rate=_per_split("data.running_speech.confusable_rate", running.confusable_rate, _fraction)),
+        real_negatives=replace(real, splits=_fractions("data.real_negatives.splits", real.splits)),
     )
-    if not config.name or "/" in config.name:
-        raise CorpusError(f"data.name must be a plain folder name, got {config.name!r}")
-    return config
+
+
+def split_fractions(fractions: Mapping[str, float]) -> bool:
+    """Whether ``fractions`` gives each of :data:`SPLITS` (and nothing else) a fraction >= 0, summing to 1."""
+    return set(fractions) == set(SPLITS) and min(fractions.values()) >= 0 \
+        and abs(sum(fractions.values()) - 1) <= _SUM_TOLERANCE
 
 
 def _fractions(name: str, value: Any) -> dict[str, float]:
     """Split -> fraction for exactly :data:`SPLITS`, non-negative, summing to 1, train > 0."""
     fractions = {str(k): _number(name, v) for k, v in dict(value).items()}
-    if set(fractions) != set(SPLITS) or min(fractions.values()) < 0 or fractions["train"] <= 0 \
-            or abs(sum(fractions.values()) - 1) > _SUM_TOLERANCE:
+    if not split_fractions(fractions) or fractions["train"] <= 0:
         raise CorpusError(f"{name} must give {list(SPLITS)} non-negative fractions summing to 1 "
                           f"with train > 0, got {fractions}")
     return fractions
@@ -212,12 +281,6 @@ def _engine(name: str, block: Mapping[str, Any]) -> EngineSpec:
                       options={k: v for k, v in block.items() if k not in _ENGINE_KEYS})
 
 
-def _section(data: Mapping[str, Any], name: str) -> Callable[[str], Any]:
-    """A getter of the keys of ``data[name]`` whose errors name ``data.<name>.<key>``."""
-    section = dict(_get(data, name))
-    return lambda key: _get(section, key, f"data.{name}")
-
-
 def _get(data: Mapping[str, Any], key: str, where: str = "data") -> Any:
     if key not in data or data[key] is None:
         raise CorpusError(f"{where}.{key} is missing")
@@ -233,12 +296,6 @@ def _count(name: str, value: Any, low: int = 0) -> int:
 def _number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise CorpusError(f"{name} must be a number, got {value!r}")
-    return float(value)
-
-
-def _positive(name: str, value: Any) -> float:
-    if _number(name, value) <= 0:
-        raise CorpusError(f"{name} must be positive, got {value!r}")
     return float(value)
 
 

@@ -7,32 +7,46 @@ speechocean762's by ``trainer.live.real_speech.splits``; an utterance serves the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from omegaconf import DictConfig
 
 from asr_cnn.audio import load_audios
-from asr_cnn.data.corpus.config import corpus_config
+from asr_cnn.data.corpus.config import SPLITS, corpus_config, split_fractions
 from asr_cnn.data.corpus.realnegatives import SPEECHOCEAN_DIR, RealNegative, real_negatives, usable
+from asr_cnn.schema import flag, setting
 
-def shipped_real(cfg_data: DictConfig, live: DictConfig, split: str) -> list[RealNegative]:
+@dataclass
+class RealSpeechConfig:
+    """The schema of ``trainer.live.real_speech``: the shipped speechocean762 speech, beyond
+    ``data.real_negatives``' LibriSpeech (values in ``conf/trainer/default.yaml``)."""
+
+    splits: dict[str, float] = setting(f"be fractions of {list(SPLITS)}, each >= 0, that sum to 1",
+                                       split_fractions)
+    calibrate: bool = flag()
+    max_hours: float | None = setting("be null or a number of hours > 0", lambda v: v is None or v > 0)
+
+
+def shipped_real(cfg_data: DictConfig, real: RealSpeechConfig, split: str) -> list[RealNegative]:
     """The shipped real utterances of ``split``: LibriSpeech's speakers divided by ``data.real_negatives.splits``
-    (when ``data.real_negatives.enabled``), speechocean762's by ``trainer.live.real_speech.splits``."""
+    (when ``data.real_negatives.enabled``), speechocean762's by ``real.splits``."""
     config = corpus_config(cfg_data)
     librispeech = real_negatives(config.real_negatives.splits, config.seed) if config.real_negatives.enabled else []
-    speechocean = real_negatives(live.real_speech.splits, config.seed, SPEECHOCEAN_DIR)
+    speechocean = real_negatives(real.splits, config.seed, SPEECHOCEAN_DIR)
     return [item for item in (*librispeech, *speechocean) if item.split == split]
 
 
-def real_speech(cfg_data: DictConfig, live: DictConfig, split: str) -> list[torch.Tensor]:
+def real_speech(cfg_data: DictConfig, real: RealSpeechConfig, split: str) -> list[torch.Tensor]:
     """The shipped real speech of ``split`` that says none of the keywords (:func:`usable`).
 
     Shape:
         Output: one (S_i,) waveform per utterance.
     """
     config = corpus_config(cfg_data)
-    items = [item for item in shipped_real(cfg_data, live, split)
+    items = [item for item in shipped_real(cfg_data, real, split)
              if usable(item, config.keywords, config.real_negatives.common_words)]
-    return load_audios([item.path for item in within_hours(items, live.real_speech.max_hours)])
+    return load_audios([item.path for item in within_hours(items, real.max_hours)])
 
 
 def within_hours(items: list[RealNegative], max_hours: float | None) -> list[RealNegative]:
@@ -43,18 +57,18 @@ def within_hours(items: list[RealNegative], max_hours: float | None) -> list[Rea
     return items[:int((seconds <= max_hours * 3600).sum())]
 
 
-def real_material(cfg: DictConfig, split: str, keywords: list[str]) -> tuple[list[torch.Tensor], dict[str, list[int]]]:
+def real_material(cfg_data: DictConfig, real: RealSpeechConfig, split: str, keywords: list[str]
+                  ) -> tuple[list[torch.Tensor], dict[str, list[int]]]:
     """The shipped real speech of ``split`` for calibrating ``keywords``: the utterances that are negatives of
-    at least one of them (up to ``trainer.live.real_speech.max_hours``) and, per keyword, those that
-    may say it (:func:`usable`).
+    at least one of them (up to ``real.max_hours``) and, per keyword, those that may say it (:func:`usable`).
 
     Shape:
         Output waves: one (S_i,) per utterance.
     """
-    common = corpus_config(cfg.data).real_negatives.common_words
-    items = [item for item in shipped_real(cfg.data, cfg.trainer.live, split)
+    common = corpus_config(cfg_data).real_negatives.common_words
+    items = [item for item in shipped_real(cfg_data, real, split)
              if any(usable(item, [keyword], common) for keyword in keywords)]
-    items = within_hours(items, cfg.trainer.live.real_speech.max_hours)
+    items = within_hours(items, real.max_hours)
     excluded = {keyword: [i for i, item in enumerate(items) if not usable(item, [keyword], common)]
                 for keyword in keywords}
     return load_audios([item.path for item in items]), excluded

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from omegaconf import DictConfig
+from omegaconf import MISSING, DictConfig
 
 from asr_cnn.constants import SAMPLE_RATE
 from asr_cnn.data.acoustics.augment import WaveAugment
@@ -23,11 +23,29 @@ from asr_cnn.data.corpus.running import read_running
 from asr_cnn.data.datasets.context import KeywordsInContext
 from asr_cnn.data.datasets.mixture import Mixture
 from asr_cnn.data.datasets.negatives import FixedWindows, NegativeWindows, Window, WindowSources
-from asr_cnn.data.datasets.real import real_speech
+from asr_cnn.data.datasets.real import RealSpeechConfig, real_speech
 from asr_cnn.data.datasets.speech_commands import SpeechCommands
 from asr_cnn.data.datasets.windows import item_samples
+from asr_cnn.schema import flag, interval, number
 
 log = logging.getLogger(__name__)
+
+SECONDS = "be a range [low, high] of seconds with 0 <= low <= high"
+
+
+@dataclass
+class TrainingSetConfig:
+    """The schema of the settings in ``trainer.live`` that compose the training set (values in
+    ``conf/trainer/default.yaml``; :class:`~asr_cnn.training.config.LiveConfig` adds the training's own)."""
+
+    speech_windows: float = number(0)
+    real_negatives: bool = flag()
+    context_windows: float = number(0)
+    partial_fraction: float = number(0, 1)
+    lead_speech: float = number(0, 1)
+    tail_s: list[float] = interval(SECONDS, low=0)
+    gap_s: list[float] = interval(SECONDS, low=0)
+    real_speech: RealSpeechConfig = MISSING
 
 
 def train_augment(cfg_data: DictConfig, seed: int, **changes: Any) -> WaveAugment | None:
@@ -67,14 +85,14 @@ class LiveData:
         return Mixture([self.clips, *self.parts, *mined])
 
 
-def build_live_data(cfg: DictConfig, labels: list[str], window: int) -> LiveData:
-    """The training set that ``cfg.trainer.live`` describes over the built corpus at ``cfg.data.root``."""
-    live, seed = cfg.trainer.live, cfg.trainer.seed
-    root = Path(cfg.data.root)
-    augment = train_augment(cfg.data, seed)
+def build_live_data(cfg_data: DictConfig, live: TrainingSetConfig, seed: int, labels: list[str], window: int
+                    ) -> LiveData:
+    """The training set that ``live`` describes over the built corpus that ``cfg_data`` (``data``) names."""
+    root = Path(cfg_data.root)
+    augment = train_augment(cfg_data, seed)
     item = item_samples(window)  # a clip, or the window when longer; training crops the window
     speech = [s for s in (read_running(root, "train"),) if s is not None]
-    real = real_speech(cfg.data, live, "train") if live.real_negatives else []
+    real = real_speech(cfg_data, live.real_speech, "train") if live.real_negatives else []
     if real:
         speech.append(torch.cat(real))
     unknown = labels.index(UNKNOWN)
@@ -93,7 +111,7 @@ def build_live_data(cfg: DictConfig, labels: list[str], window: int) -> LiveData
     parts = [NegativeWindows(sources, count(live.speech_windows), unknown, augment, seed),
              KeywordsInContext(keywords, labels, unknown, sources, count(live.context_windows), item, window,
                                partial_fraction=live.partial_fraction, tail_s=live.tail_s, gap_s=live.gap_s,
-                               augment=train_augment(cfg.data, seed, shift_s=0.0), seed=seed)]
+                               augment=train_augment(cfg_data, seed, shift_s=0.0), seed=seed)]
     log.info("live training set: %d clips, %d speech windows, %d keywords in context from %.1f minutes of "
              "running%s speech", len(clips), len(parts[0]), len(parts[1]),
              sum(s.shape[0] for s in speech) / SAMPLE_RATE / 60, " and real" if real else "")
