@@ -9,11 +9,17 @@ import torch
 
 from asr_cnn import KeywordSpotter
 from asr_cnn.audio import load_audio
+from asr_cnn.config import compose_config
 from asr_cnn.data.corpus.labels import label_folder
 from asr_cnn.streaming import scan
 
 TINY_LABELS = ["_silence_", "_unknown_", "yes", "no"]
 LOGIT_GAIN = 3.0  # sharpens an untrained head so its posteriors swing across thresholds
+
+EXPERIMENT_LOGIT_GAIN = 5.0  # sharpens an untrained experiment's head so its posteriors cross thresholds
+SCORE_GAP = 1e-4
+"""Thresholds sit in a gap of at least this between smoothed scores: the runtimes differ by ~1e-6, so float
+noise cannot flip an event."""
 
 CLIPS_PER_KEYWORD = 4  # corpus clips tried per keyword when looking for the clearest one
 MIN_MARGIN = 1e-3  # keyword score above silence below which a live test could not tell them apart
@@ -34,6 +40,39 @@ def tiny_spotter(seed: int = 4) -> KeywordSpotter:
     with torch.no_grad():
         spotter.head.mlp[-1].weight.mul_(LOGIT_GAIN)
     return spotter
+
+
+def experiment_spotter(experiment: str, labels: list[str] = TINY_LABELS, seed: int = 0,
+                       overrides: tuple[str, ...] = ()) -> KeywordSpotter:
+    """An untrained spotter of a shipped experiment whose posteriors swing with the audio: its batch norms hold
+    the statistics of test audio (as after training; fresh ones leave some bodies' output nearly constant)."""
+    cfg = compose_config("train", [f"experiment={experiment}", *overrides])
+    torch.manual_seed(seed)
+    spotter = KeywordSpotter.from_config({**{key: cfg[key] for key in ("frontend", "model", "head", "spotter")},
+                                          "labels": labels})
+    for norm in spotter.modules():
+        if isinstance(norm, torch.nn.modules.batchnorm._BatchNorm):
+            norm.reset_running_stats()
+            norm.momentum = None  # a plain average over the batches seen
+    with torch.no_grad():
+        spotter.train()(torch.stack([bursty_audio(4.0, seed=other) for other in range(10, 14)]))
+        spotter.head.mlp[-1].weight.mul_(EXPERIMENT_LOGIT_GAIN)
+    return spotter.eval()
+
+
+def gap_thresholds(scores: torch.Tensor, labels: list[str]) -> dict[str, float]:
+    """Per keyword, the middle of the widest gap between its smoothed scores in their upper half."""
+    thresholds = {}
+    for k, label in enumerate(labels):
+        if label.startswith("_"):
+            continue
+        values = scores[:, k][scores[:, k].isfinite()].unique().sort().values  # ascending
+        upper = values[values.shape[0] // 2:]
+        gaps = upper[1:] - upper[:-1]
+        widest = int(gaps.argmax())
+        assert gaps[widest] > SCORE_GAP
+        thresholds[label] = float(upper[widest] + upper[widest + 1]) / 2
+    return thresholds
 
 
 def bursty_audio(seconds: float, seed: int = 0, sample_rate: int = 16_000) -> torch.Tensor:

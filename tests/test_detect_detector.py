@@ -1,4 +1,4 @@
-"""Detector: smoothing, thresholds, refractory period, exact re-chunking, batches, bad input, memory."""
+"""Detector: smoothing, thresholds, refractory period, exact re-chunking, batches, bad input, memory, on both runtimes."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from asr_cnn.streaming import scan
 
 SECONDS = 8.0
 TOLERANCE = 1e-5
+RUNTIMES = ("eager", "fast")
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +39,9 @@ def run(detector: Detector, audio: torch.Tensor, cuts: list[int] = ()) -> tuple[
     return torch.cat(scores), events
 
 
-def test_smoothing_is_the_moving_average_of_offline_posteriors(spotter, audio):
-    detector = Detector(spotter, smoothing_s=0.2)
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_smoothing_is_the_moving_average_of_offline_posteriors(spotter, audio, runtime):
+    detector = Detector(spotter, smoothing_s=0.2, runtime=runtime)
     span = rows_for(0.2, spotter)
     posteriors = scan(spotter, audio)[0]  # (N, K)
     expected = torch.stack([posteriors[max(0, n - span + 1):n + 1].mean(0) for n in range(posteriors.shape[0])])
@@ -62,16 +64,29 @@ def test_smoothing_and_refractory_default_to_what_the_thresholds_were_calibrated
 
 
 @settings(max_examples=25, deadline=None)
-@given(cuts=st.lists(st.integers(min_value=1, max_value=int(SECONDS * 16_000) - 1), max_size=60))
-def test_any_chunking_gives_the_same_events(spotter, audio, cuts):
+@given(cuts=st.lists(st.integers(min_value=1, max_value=int(SECONDS * 16_000) - 1), max_size=60),
+       runtime=st.sampled_from(RUNTIMES))
+def test_any_chunking_gives_the_same_events(spotter, audio, cuts, runtime):
     """Random cut points: chunks from 1 sample to the whole clip, in any mix."""
-    detector = Detector(spotter, refractory_s=0.3)
+    detector = Detector(spotter, refractory_s=0.3, runtime=runtime)
     whole_scores, whole_events = run(detector, audio)
     cuts += [cut + 1 for cut in cuts[:5]]  # a few one-sample chunks
     scores, events = run(detector, audio, cuts)
     assert len(whole_events) > 5  # the test audio does fire
     torch.testing.assert_close(scores, whole_scores, atol=TOLERANCE, rtol=0)
     assert [(e.keyword, e.start_s, e.end_s) for e in events] == [(e.keyword, e.start_s, e.end_s) for e in whole_events]
+
+
+def test_the_fast_runtime_fires_the_eager_events_with_the_same_scores(spotter, audio):
+    cuts = list(range(0, audio.shape[-1], 777))  # chunks that split hops: rows come out as soon as due
+    eager = run(Detector(spotter, refractory_s=0.3, runtime="eager"), audio, cuts)
+    fast_detector = Detector(spotter, refractory_s=0.3)  # auto: the fast runtime on CPU
+    fast = run(fast_detector, audio, cuts)
+    assert fast_detector.runtime == "fast" and "fast runtime" in fast_detector.operating_point()
+    assert len(eager[1]) > 5
+    torch.testing.assert_close(fast[0], eager[0], atol=TOLERANCE, rtol=0)
+    assert [(e.keyword, e.start_s, e.end_s) for e in fast[1]] == [(e.keyword, e.start_s, e.end_s) for e in eager[1]]
+    assert [e.score for e in fast[1]] == pytest.approx([e.score for e in eager[1]], abs=TOLERANCE)
 
 
 def test_events_carry_window_times_and_respect_the_refractory_period(spotter, audio):
@@ -103,13 +118,14 @@ def test_thresholds_come_from_the_checkpoint_then_the_caller(spotter):
             Detector(spotter, thresholds=bad)
 
 
-def test_batch_of_streams_starting_at_different_times(spotter):
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_batch_of_streams_starting_at_different_times(spotter, runtime):
     """Each stream of a batch gives the events of a single-stream detector on its own audio, in its own time."""
     clips = [bursty_audio(SECONDS, seed=seed) for seed in range(3)]
     starts = [0, 7_777, 20_000]  # samples of the shared clock at which each stream (re)starts
     total = starts[-1] + clips[-1].shape[-1] + 2_000  # a little past the last clip, so its last window is scored
     bounds = sorted({*range(0, total, 1_000), *starts, total})
-    detector = Detector(spotter, batch_size=3, refractory_s=0.3)
+    detector = Detector(spotter, batch_size=3, refractory_s=0.3, runtime=runtime)
     events = [[] for _ in clips]
     for begin, end in zip(bounds, bounds[1:]):
         restart = [b for b, start in enumerate(starts) if start == begin and start > 0]
@@ -119,7 +135,7 @@ def test_batch_of_streams_starting_at_different_times(spotter):
         for b, found in enumerate(detector.push_batch(block)):
             events[b] += found
     for b, clip in enumerate(clips):
-        single = Detector(spotter, refractory_s=0.3).push(clip)
+        single = Detector(spotter, refractory_s=0.3, runtime="eager").push(clip)
         got = [e for e in events[b] if e.end_s <= clip.shape[-1] / spotter.sample_rate]
         assert len(single) > 3
         assert [(e.keyword, e.start_s) for e in got] == [(e.keyword, e.start_s) for e in single]
@@ -142,9 +158,10 @@ def test_push_is_for_one_stream(spotter):
 
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_batched_detection_on_cuda_matches_cpu(spotter, audio):
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_batched_detection_on_cuda_matches_cpu(spotter, audio, runtime):
     batch = torch.stack([audio, audio.flip(0)])  # (2, S)
-    on_cpu = Detector(spotter, batch_size=2, refractory_s=0.3).push_batch(batch)
-    on_cuda = Detector(spotter, batch_size=2, refractory_s=0.3, device="cuda").push_batch(batch.cuda())
+    on_cpu = Detector(spotter, batch_size=2, refractory_s=0.3, runtime="eager").push_batch(batch)
+    on_cuda = Detector(spotter, batch_size=2, refractory_s=0.3, device="cuda", runtime=runtime).push_batch(batch.cuda())
     spotter.cpu()  # the module-scoped spotter moved with the detector
     assert [[(e.keyword, e.start_s) for e in s] for s in on_cuda] == [[(e.keyword, e.start_s) for e in s] for s in on_cpu]

@@ -1,6 +1,7 @@
-"""The streaming contract for whole spotters: naive_scan == scan == StreamingScanner.
+"""The streaming contract for whole spotters: naive_scan == scan == StreamingScanner, on both runtimes.
 
-Runs over a tiny test body (hand-checkable window arithmetic) and over every model in conf/model/.
+Runs over a tiny test body (hand-checkable window arithmetic) and over every model in conf/model/; every
+scanner test runs eager streaming and the fast runtime.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from asr_cnn.config import CONF_DIR, compose_config
 MODEL_NAMES = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
 LABELS = ["_silence_", "_unknown_", "hello", "stop"]
 TOL = dict(atol=1e-4, rtol=0)
+RUNTIMES = ("eager", "fast")
 
 
 def tiny_spotter(window_seconds: float = 0.5) -> KeywordSpotter:
@@ -46,9 +48,11 @@ def randomise_batch_norm(module: torch.nn.Module) -> None:
             bn.running_var.uniform_(0.5, 2.0)
 
 
-def stream(spotter: KeywordSpotter, audio: torch.Tensor, sizes: list[int]) -> torch.Tensor:
+def stream(spotter: KeywordSpotter, audio: torch.Tensor, sizes: list[int], runtime: str = "auto") -> torch.Tensor:
     """Push ``audio`` (B, S) in chunks cycling through ``sizes``; returns (B, N, K)."""
-    scanner, rows, start, i = StreamingScanner(spotter, batch_size=audio.shape[0]), [], 0, 0
+    scanner = StreamingScanner(spotter, batch_size=audio.shape[0], runtime=runtime)
+    assert scanner.runtime == ("fast" if runtime == "auto" else runtime)  # auto on CPU: the fast runtime
+    rows, start, i = [], 0, 0
     while start < audio.shape[-1]:
         size = sizes[i % len(sizes)]
         rows.append(scanner.push(audio[:, start:start + size]))
@@ -82,56 +86,62 @@ def test_naive_rows_are_independent_windows(audio):
         torch.testing.assert_close(rows[:, n], spotter(window)[..., 0].softmax(-1))
 
 
-def check_all_agree(spotter: KeywordSpotter, audio: torch.Tensor, chunkings: list[list[int]]) -> None:
+def check_all_agree(spotter: KeywordSpotter, audio: torch.Tensor, chunkings: list[list[int]], runtime: str) -> None:
     reference = naive_scan(spotter, audio)
     assert reference.shape == (audio.shape[0], num_windows(audio.shape[-1], spotter), len(spotter.labels))
     torch.testing.assert_close(scan(spotter, audio), reference, **TOL)
     for sizes in chunkings:
-        torch.testing.assert_close(stream(spotter, audio, sizes), reference, **TOL, msg=f"chunks {sizes}")
+        torch.testing.assert_close(stream(spotter, audio, sizes, runtime), reference, **TOL, msg=f"chunks {sizes}")
 
 
 @pytest.mark.slow
-def test_tiny_body_all_three_agree(audio):
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_tiny_body_all_three_agree(audio, runtime):
     spotter = tiny_spotter()
-    check_all_agree(spotter, audio, [[1], [spotter.hop_samples], [7], [1001, 33, 4000], [audio.shape[-1]]])
+    check_all_agree(spotter, audio, [[1], [spotter.hop_samples], [7], [1001, 33, 4000], [audio.shape[-1]]], runtime)
 
 
+@pytest.mark.parametrize("runtime", RUNTIMES)
 @pytest.mark.parametrize("name", MODEL_NAMES)
-def test_every_model_config_streams_exactly(name, audio):
+def test_every_model_config_streams_exactly(name, runtime, audio):
     spotter = model_spotter(name)
     part = audio[:, : spotter.window_samples + 6 * spotter.hop_samples + 123]
     frame = spotter.frontend.hop_length
-    check_all_agree(spotter, part, [[spotter.hop_samples], [frame * 3 + 7], [777, 1], [part.shape[-1]]])
+    check_all_agree(spotter, part, [[spotter.hop_samples], [frame * 3 + 7], [777, 1], [part.shape[-1]]], runtime)
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("runtime", RUNTIMES)
 @pytest.mark.parametrize("name", MODEL_NAMES)
-def test_every_model_config_one_sample_chunks(name):
+def test_every_model_config_one_sample_chunks(name, runtime):
     spotter = model_spotter(name)
     torch.manual_seed(2)
     part = 0.1 * torch.randn(1, spotter.window_samples + spotter.hop_samples)
-    torch.testing.assert_close(stream(spotter, part, [1]), naive_scan(spotter, part), **TOL)
+    torch.testing.assert_close(stream(spotter, part, [1], runtime), naive_scan(spotter, part), **TOL)
 
 
 @pytest.mark.slow
 @settings(max_examples=10, deadline=None)
-@given(sizes=st.lists(st.integers(min_value=1, max_value=5000), min_size=1, max_size=8))
-def test_random_chunkings(audio, sizes):
+@given(sizes=st.lists(st.integers(min_value=1, max_value=5000), min_size=1, max_size=8),
+       runtime=st.sampled_from(RUNTIMES))
+def test_random_chunkings(audio, sizes, runtime):
     spotter = tiny_spotter()
-    torch.testing.assert_close(stream(spotter, audio, sizes), naive_scan(spotter, audio), **TOL)
+    torch.testing.assert_close(stream(spotter, audio, sizes, runtime), naive_scan(spotter, audio), **TOL)
 
 
-def test_batch_equals_single_streams(audio):
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_batch_equals_single_streams(audio, runtime):
     spotter = tiny_spotter()
-    together = stream(spotter, audio, [999])
+    together = stream(spotter, audio, [999], runtime)
     for b in range(audio.shape[0]):
-        torch.testing.assert_close(together[b:b + 1], stream(spotter, audio[b:b + 1], [999]), **TOL)
+        torch.testing.assert_close(together[b:b + 1], stream(spotter, audio[b:b + 1], [999], runtime), **TOL)
 
 
+@pytest.mark.parametrize("runtime", RUNTIMES)
 @pytest.mark.parametrize("reset_at, chunk", [(5003, 333), (1280, 640), (7, 1000)])
-def test_streams_starting_at_different_times(audio, reset_at, chunk):
+def test_streams_starting_at_different_times(audio, reset_at, chunk, runtime):
     spotter = tiny_spotter()
-    scanner = StreamingScanner(spotter, batch_size=2)
+    scanner = StreamingScanner(spotter, batch_size=2, runtime=runtime)
     rows = [scanner.push(audio[:, :reset_at])]
     scanner.reset([1])  # called outside inference mode on state that push made inside it  # stream 1 starts again here; stream 0 carries on
     for start in range(reset_at, audio.shape[-1], chunk):
@@ -146,20 +156,22 @@ def test_streams_starting_at_different_times(audio, reset_at, chunk):
     torch.testing.assert_close(valid, restarted[: valid.shape[0]], **TOL)
 
 
-def test_reset_all_starts_over(audio):
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_reset_all_starts_over(audio, runtime):
     spotter = tiny_spotter()
-    scanner = StreamingScanner(spotter, batch_size=2)
+    scanner = StreamingScanner(spotter, batch_size=2, runtime=runtime)
     scanner.push(audio[:, :3000])
     scanner.reset()
     torch.testing.assert_close(scanner.push(audio), naive_scan(spotter, audio), **TOL)
 
 
-def test_bad_samples_do_not_poison_later_windows(audio):
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_bad_samples_do_not_poison_later_windows(audio, runtime):
     spotter = tiny_spotter()
     dirty = audio.clone()
     dirty[0, 100:110] = float("nan")
     dirty[0, 200] = 5.0
-    scanner = StreamingScanner(spotter, batch_size=2)
+    scanner = StreamingScanner(spotter, batch_size=2, runtime=runtime)
     out = scanner.push(dirty)
     assert torch.isfinite(out).all()
     assert scanner.bad_samples.tolist() == [11, 0]
@@ -202,10 +214,11 @@ def test_bad_checkpoint_names_the_file(tmp_path, content, error):
 
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_streaming_on_cuda_matches_cpu(audio):
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_streaming_on_cuda_matches_cpu(audio, runtime):
     spotter = tiny_spotter()
     reference = naive_scan(spotter, audio)
-    scanner = StreamingScanner(tiny_spotter(), batch_size=2, device="cuda")
+    scanner = StreamingScanner(tiny_spotter(), batch_size=2, device="cuda", runtime=runtime)
     out = torch.cat([scanner.push(part) for part in audio.split(1280, dim=-1)], dim=1)
     torch.testing.assert_close(out.cpu(), reference, **TOL)
 
@@ -218,9 +231,10 @@ def test_layer_that_skips_frames_refuses_to_stream():
         layer.streaming_forward(torch.zeros(1, 1, 10), layer.init_state(1))
 
 
-def test_repeated_partial_resets_between_pushes(audio):
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_repeated_partial_resets_between_pushes(audio, runtime):
     spotter = tiny_spotter()
-    scanner = StreamingScanner(spotter, batch_size=2)
+    scanner = StreamingScanner(spotter, batch_size=2, runtime=runtime)
     rows = [scanner.push(audio[:, :3001])]
     scanner.reset([0])
     rows.append(scanner.push(audio[:, 3001:9002]))
