@@ -51,6 +51,20 @@ SCAN_BLOCK_SECONDS = 10.0  # events are the same for any chunking; long blocks c
 EVALUATION_THREADS = "threads=null"  # the demo has the machine to itself: real-speech scoring on every core
 
 
+class Laps:
+    """The seconds each step took, printed as it ends: where the demo's minutes go."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def done(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] = now - self.last
+        self.last = now
+        print(f"      ({step}: {self.seconds[step]:.0f} s)", flush=True)
+
+
 def scan_stream(model_path: Path, stream: Path) -> dict:
     """Detect keywords in one long stream and score them against its labels.
 
@@ -167,6 +181,7 @@ def evaluate_commands(model: Path, commands_set: Path, out: Path) -> tuple[dict 
 def run_demo(overrides: list[str], real_set: Path = REAL_SET, commands_set: Path = COMMANDS_SET) -> dict:
     """Run the whole job; return the paths and the figures it printed."""
     started = time.perf_counter()
+    laps = Laps()
     run_dir = DEMO_DIR / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     cfg = compose_config("train", [f"run_dir={run_dir}", *overrides])
 
@@ -174,6 +189,7 @@ def run_demo(overrides: list[str], real_set: Path = REAL_SET, commands_set: Path
     corpus = build_corpus(cfg.data)
     print(f"      {'up to date' if corpus.up_to_date else f'{corpus.made} clips made'} in {corpus.seconds:.0f} s; "
           f"engines left out: {', '.join(corpus.missing_engines) or 'none'}", flush=True)
+    laps.done("corpus")
 
     print(f"[2/6] training {cfg.model._target_} for live streams, {cfg.trainer.max_epochs} epochs, into {run_dir}",
           flush=True)
@@ -191,6 +207,7 @@ def run_demo(overrides: list[str], real_set: Path = REAL_SET, commands_set: Path
         print(f"      held-out real speech ({heldout['hours']:.2f} h, speakers never trained or calibrated on): "
               f"{heldout['fa_per_hour']:.2f} false alarms per hour as shipped (target "
               f"{heldout['target_fa_per_hour']:g})", flush=True)
+    laps.done("training, calibration and checks")
 
     print("[3/6] clips never heard in training:", flush=True)
     for split, report in metrics["splits"].items():
@@ -208,6 +225,7 @@ def run_demo(overrides: list[str], real_set: Path = REAL_SET, commands_set: Path
         print(f"      {event['start_s']:8.2f} s  {event['keyword']:<8} {event['score']:.3f}{mark}", flush=True)
     if len(scan["events"]) > SHOWN_EVENTS:
         print(f"      ... {len(scan['events']) - SHOWN_EVENTS} more in {run_dir / DETECTIONS_NAME}", flush=True)
+    laps.done("test streams")
 
     real = None
     if (real_set / "manifest.csv").is_file():
@@ -217,8 +235,10 @@ def run_demo(overrides: list[str], real_set: Path = REAL_SET, commands_set: Path
             EVALUATION_THREADS]))
     else:
         print(f"[5/6] real speech: {real_set} is not there, skipped", flush=True)
+    laps.done("real speech")
 
     folder, commands = evaluate_commands(Path(result["model"]), commands_set, run_dir / COMMANDS_DIR)
+    laps.done("command words")
 
     (run_dir / DETECTIONS_NAME).write_text(json.dumps(scan, indent=2))
     stream_text = (f"Held-out synthetic test streams, thresholds as shipped: {stream_line(det['detector_thresholds'])} "
@@ -235,7 +255,8 @@ def run_demo(overrides: list[str], real_set: Path = REAL_SET, commands_set: Path
     for name, path in paths.items():
         print(f"  {name:<14} {path}", flush=True)
     return {"paths": paths, "metrics": metrics, "scan": scan, "streams": det, "real": real,
-            "commands": {"classes": folder, "detector": commands} if folder else None, "seconds": elapsed}
+            "commands": {"classes": folder, "detector": commands} if folder else None, "seconds": elapsed,
+            "step_seconds": laps.seconds}
 
 
 @user_errors

@@ -51,6 +51,10 @@ def test_demo_trains_evaluates_scans_and_reports(tiny_corpus, tmp_path, monkeypa
     assert "Detections on long test streams" in report and "test_engine" in report and "](det.png)" in report
     for text in ("test_engine", "thresholds as shipped", "false alarms per hour", "real speech", str(paths["report"])):
         assert text in printed, text
+    steps = result["step_seconds"]  # where the minutes go, each step printed as it ends
+    assert list(steps) == ["corpus", "training, calibration and checks", "test streams", "real speech", "command words"]
+    assert 0 < sum(steps.values()) <= result["seconds"]
+    assert all(f"({step}: {seconds:.0f} s)" in printed for step, seconds in steps.items())
 
 
 @pytest.mark.slow
