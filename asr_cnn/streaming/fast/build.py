@@ -100,23 +100,25 @@ def build_chain(items: Items, example: torch.Tensor, owned: bool = False) -> Bui
     if waiting is not None:
         kernels.append(waiting)
         x = waiting(x, False)
-    deliver_in_place(kernels)
+    kernels = fuse(kernels)
     return (kernels[0] if len(kernels) == 1 else Chain(kernels)), x, eager
 
 
-def deliver_in_place(kernels: list[Kernel]) -> None:
-    """Let a product or pooling write its output straight into the next kernel's carry buffer (through
-    in-place activations), where that kernel would otherwise copy it."""
-    for i, kernel in enumerate(kernels):
-        if not isinstance(kernel, (TapConv, Pool)):
+def fuse(kernels: list[Kernel]) -> list[Kernel]:
+    """The chain with each product's or pooling's in-place activations run inside it, and its output written
+    straight into the next kernel's carry buffer where that kernel would otherwise copy it there."""
+    fused: list[Kernel] = []
+    for kernel in kernels:
+        if isinstance(kernel, Elementwise) and kernel.in_place and fused and isinstance(fused[-1], (TapConv, Pool)):
+            fused[-1].epilogue.append(kernel.apply)
             continue
-        j = i + 1
-        while j < len(kernels) and isinstance(kernels[j], Elementwise) and kernels[j].in_place:
-            j += 1
-        carry = getattr(kernels[j], "carry", None) if j < len(kernels) and isinstance(kernels[j], (TapConv, Pool)) else None
-        if carry is not None and carry.buffer is not None and carry.inbox.is_contiguous() and (
-                carry.inbox.shape == kernel.out.shape):
+        fused.append(kernel)
+    for kernel, after in zip(fused, fused[1:]):
+        carry = after.carry if isinstance(after, (TapConv, Pool)) else None
+        if isinstance(kernel, (TapConv, Pool)) and carry is not None and carry.buffer is not None and (
+                carry.inbox.is_contiguous() and carry.inbox.shape == kernel.out.shape):
             kernel.deliver_to(carry.inbox)
+    return fused
 
 
 def single(layer: nn.Module, state: State | None, x: torch.Tensor, owned: bool) -> tuple[Kernel, list[str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -80,6 +80,7 @@ class TapConv(Kernel):
         self.deliver_to(example.new_empty(*self.positions, weight.shape[-1]))  # (T_out, B, [F_out,] C_out)
         self.direct = len(taps) == 1 and taps[0] == (0, 0) and strides == (1, 1) and not any(pad) and not carry
         self.source: torch.Tensor | None = None  # the frames the copies below read (views made once per source)
+        self.epilogue: list[Callable[[torch.Tensor], torch.Tensor]] = []  # in-place activations of the output
 
     def deliver_to(self, out: torch.Tensor) -> None:
         """Write the output into ``out`` (contiguous, the output's shape), e.g. the next kernel's inbox."""
@@ -122,6 +123,8 @@ class TapConv(Kernel):
             torch.mm(self.operand, self.matrix, out=self.flat_out)
         else:
             torch.addmm(self.bias, self.operand, self.matrix, out=self.flat_out)
+        for activation in self.epilogue:
+            activation(self.out)
         if commit:
             self.carry.advance()
         return self.out
@@ -181,6 +184,7 @@ class Pool(Kernel):
         self.out = example.new_empty(*positions, example.shape[-1])  # (T_out, B, [F_out,] C)
         self.combine = torch.maximum if mode == "max" else torch.add
         self.source: torch.Tensor | None = None  # the frames ``self.blocks`` are views of
+        self.epilogue: list[Callable[[torch.Tensor], torch.Tensor]] = []  # in-place activations of the output
 
     def deliver_to(self, out: torch.Tensor) -> None:
         """Write the output into ``out`` (the output's shape), e.g. the next kernel's inbox."""
@@ -200,6 +204,8 @@ class Pool(Kernel):
             self.combine(self.out, other, out=self.out)
         if self.mode == "mean" and others:
             self.out.div_(len(self.blocks))
+        for activation in self.epilogue:
+            activation(self.out)
         if commit:
             self.carry.advance()
         return self.out
