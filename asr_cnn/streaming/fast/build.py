@@ -20,7 +20,7 @@ from asr_cnn.layers.ensemble import Branches, Ensemble, combine_members
 from asr_cnn.layers.head import WindowHead
 from asr_cnn.layers.streaming import State, streams_as
 from asr_cnn.streaming.fast.blocks import Chain, EagerLayer, Fork, Function, ResidualBlock
-from asr_cnn.streaming.fast.conv import Pool, TapConv
+from asr_cnn.streaming.fast.conv import Pool, Producer, TapConv
 from asr_cnn.streaming.fast.kernel import Affine, Elementwise, Kernel, batch_norm_affine
 from asr_cnn.streaming.fast.spectral import SPECTRAL_FRONTENDS, Spectral
 
@@ -109,13 +109,13 @@ def fuse(kernels: list[Kernel]) -> list[Kernel]:
     straight into the next kernel's carry buffer where that kernel would otherwise copy it there."""
     fused: list[Kernel] = []
     for kernel in kernels:
-        if isinstance(kernel, Elementwise) and kernel.in_place and fused and isinstance(fused[-1], (TapConv, Pool)):
+        if isinstance(kernel, Elementwise) and kernel.in_place and fused and isinstance(fused[-1], Producer):
             fused[-1].epilogue.append(kernel.apply)
             continue
         fused.append(kernel)
     for kernel, after in zip(fused, fused[1:]):
-        carry = after.carry if isinstance(after, (TapConv, Pool)) else None
-        if isinstance(kernel, (TapConv, Pool)) and carry is not None and carry.buffer is not None and (
+        carry = after.carry if isinstance(after, Producer) else None
+        if isinstance(kernel, Producer) and carry is not None and carry.buffer is not None and (
                 carry.inbox.is_contiguous() and carry.inbox.shape == kernel.out.shape):
             kernel.deliver_to(carry.inbox)
     return fused

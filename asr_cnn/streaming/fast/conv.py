@@ -35,7 +35,36 @@ def grid_view(frames: torch.Tensor, out: tuple[int, ...], strides: tuple[int, in
     return frames.as_strided(size, stride, frames.storage_offset())
 
 
-class TapConv(Kernel):
+class Producer(Kernel):
+    """A kernel that writes its output into a preallocated tensor (its own, or the next kernel's inbox), runs
+    the activations that follow it in place there, and carries frames between hops.
+
+    Attributes:
+        carry: Its :class:`~asr_cnn.streaming.fast.kernel.Carry`.
+        out: Where its output goes, (T_out, B, ..., C).
+        epilogue: In-place activations of the output.
+    """
+
+    carry: Carry
+    out: torch.Tensor
+
+    def deliver_to(self, out: torch.Tensor) -> None:
+        """Write the output into ``out`` (the output's shape), e.g. the next kernel's inbox."""
+        self.out = out
+
+    def finish(self, commit: bool) -> torch.Tensor:
+        """Activate the output written, move the carried frames on when ``commit``; the output."""
+        for activation in self.epilogue:
+            activation(self.out)
+        if commit:
+            self.carry.advance()
+        return self.out
+
+    def reset(self, streams: torch.Tensor | None) -> None:
+        self.carry.reset(streams)
+
+
+class TapConv(Producer):
     """A convolution valid in time (frequency padded or not) as a product of the taps' frames with the weight.
 
     The frames every tap reads are copied side by side along the channels (im2col: one strided copy into a
@@ -80,7 +109,7 @@ class TapConv(Kernel):
         self.deliver_to(example.new_empty(*self.positions, weight.shape[-1]))  # (T_out, B, [F_out,] C_out)
         self.direct = len(taps) == 1 and taps[0] == (0, 0) and strides == (1, 1) and not any(pad) and not carry
         self.source: torch.Tensor | None = None  # the frames the copies below read (views made once per source)
-        self.epilogue: list[Callable[[torch.Tensor], torch.Tensor]] = []  # in-place activations of the output
+        self.epilogue: list[Callable[[torch.Tensor], torch.Tensor]] = []
 
     def deliver_to(self, out: torch.Tensor) -> None:
         """Write the output into ``out`` (contiguous, the output's shape), e.g. the next kernel's inbox."""
@@ -123,14 +152,7 @@ class TapConv(Kernel):
             torch.mm(self.operand, self.matrix, out=self.flat_out)
         else:
             torch.addmm(self.bias, self.operand, self.matrix, out=self.flat_out)
-        for activation in self.epilogue:
-            activation(self.out)
-        if commit:
-            self.carry.advance()
-        return self.out
-
-    def reset(self, streams: torch.Tensor | None) -> None:
-        self.carry.reset(streams)
+        return self.finish(commit)
 
     def fold_after(self, affine: Affine) -> None:
         """Apply a following batch norm inside the product: scale the weight's columns, shift the bias."""
@@ -154,7 +176,7 @@ class TapConv(Kernel):
         self.bias = shift if self.bias is None else self.bias + shift
 
 
-class Pool(Kernel):
+class Pool(Producer):
     """Max or mean over blocks of ``(pT, pF)`` frames and bins, ``(sT, sF)`` apart.
 
     Each position of a block is one strided slice of the frames; the blocks' maximum (or sum) is taken
@@ -184,11 +206,7 @@ class Pool(Kernel):
         self.out = example.new_empty(*positions, example.shape[-1])  # (T_out, B, [F_out,] C)
         self.combine = torch.maximum if mode == "max" else torch.add
         self.source: torch.Tensor | None = None  # the frames ``self.blocks`` are views of
-        self.epilogue: list[Callable[[torch.Tensor], torch.Tensor]] = []  # in-place activations of the output
-
-    def deliver_to(self, out: torch.Tensor) -> None:
-        """Write the output into ``out`` (the output's shape), e.g. the next kernel's inbox."""
-        self.out = out
+        self.epilogue: list[Callable[[torch.Tensor], torch.Tensor]] = []
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
         """Shape: x (T_in, B, [F,] C) -> (T_out, B, [F',] C)."""
@@ -204,11 +222,4 @@ class Pool(Kernel):
             self.combine(self.out, other, out=self.out)
         if self.mode == "mean" and others:
             self.out.div_(len(self.blocks))
-        for activation in self.epilogue:
-            activation(self.out)
-        if commit:
-            self.carry.advance()
-        return self.out
-
-    def reset(self, streams: torch.Tensor | None) -> None:
-        self.carry.reset(streams)
+        return self.finish(commit)
