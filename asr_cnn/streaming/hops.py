@@ -80,6 +80,6 @@ class HopStepper:
             for m in ahead:
                 rows[m].append(out[m])
                 self.early[m] = True
-        return [torch.stack(found, dim=1) if found else
+        return [found[0].unsqueeze(1) if len(found) == 1 else torch.stack(found, dim=1) if found else
                 torch.zeros(self.batch_size, 0, k, device=self.device, dtype=self.dtype)
-                for found, k in zip(rows, self.classes)]
+                for found, k in zip(rows, self.classes)]  # (B, n_new, K): one row (the usual case) without a copy

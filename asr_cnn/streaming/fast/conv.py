@@ -1,4 +1,5 @@
-"""Convolutions and pooling over a hop's frames: the taps side by side, one matrix product or one reduction."""
+"""Convolutions and pooling over a hop's frames: a convolution's taps side by side and one matrix product,
+a pooling block position by position."""
 
 from __future__ import annotations
 
@@ -88,7 +89,7 @@ class TapConv(Producer):
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, taps: Sequence[tuple[int, int]],
                  strides: tuple[int, int], carry: int, example: torch.Tensor, pad: tuple[int, int] = (0, 0),
                  depthwise: bool = False, grid: Grid | None = None) -> None:
-        self.weight, self.bias, self.depthwise, self.pad = weight.to(example), None, depthwise, pad
+        self.weight, self.bias, self.depthwise, self.pad = weight.to(example).contiguous(), None, depthwise, pad
         if bias is not None:
             self.bias = bias.to(example)
         self.carry, self.taps, self.strides, self.grid = Carry(carry, example, pad), list(taps), strides, grid
@@ -99,13 +100,16 @@ class TapConv(Producer):
         self.rows, channels = math.prod(self.positions), example.shape[-1]
         width = len(taps) * channels
         self.cols = example.new_ones(self.rows, width + (not depthwise))  # (M, taps * C_in [+ 1 of ones])
-        tap_shape = (grid[0], grid[2]) if grid is not None and example.dim() == 4 else (
-            (grid[0],) if grid is not None else (len(taps),))
-        tap_step = (grid[2] * channels, channels) if len(tap_shape) == 2 else (channels,)
-        step = [self.cols.shape[1]]
+        if grid is None:  # one slot per tap, filled tap by tap
+            tap_shape, tap_step = (len(taps),), (channels,)
+        elif example.dim() == 3:
+            tap_shape, tap_step = (grid[0],), (channels,)
+        else:
+            tap_shape, tap_step = (grid[0], grid[2]), (grid[2] * channels, channels)
+        step = [self.cols.shape[1]]  # row strides of the positions, last position first
         for size in reversed(self.positions[1:]):
             step.insert(0, step[0] * size)
-        self.patches = self.cols.as_strided((*self.positions, *tap_shape, channels), (*step, *tap_step, 1))
+        self.patches = self.cols.as_strided((*self.positions, *tap_shape, channels), (*step, *tap_step, 1))  # cols w/o ones
         self.deliver_to(example.new_empty(*self.positions, weight.shape[-1]))  # (T_out, B, [F_out,] C_out)
         self.direct = len(taps) == 1 and taps[0] == (0, 0) and strides == (1, 1) and not any(pad) and not carry
         self.source: torch.Tensor | None = None  # the frames the copies below read (views made once per source)
