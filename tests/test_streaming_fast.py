@@ -70,11 +70,19 @@ class Hoarder(StreamingLayer):
     """Passes frames on but keeps every frame it has seen: its state never settles to a fixed shape."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Shape: x (B, C, T) -> same."""
+        """The frames as they are.
+
+        Shape:
+            x: (B, C, T). Output: the same.
+        """
         return x
 
     def streaming_forward(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
-        """Shape: x (B, C, T) -> same."""
+        """The frames as they are; one more frame kept.
+
+        Shape:
+            x: (B, C, T). Output: the same.
+        """
         buffer = state["buffer"] if state["buffer"].shape[-1] else x[..., :0]
         return x, {"buffer": torch.cat([buffer, x[..., -1:]], dim=-1)}  # one frame more every call
 
@@ -85,10 +93,10 @@ def test_a_model_that_never_settles_streams_eagerly_with_a_warning_or_refuses_th
     with pytest.raises(FastStepError, match=f"after {MAX_WARM_UP_HOPS} hops"):
         FastStep(spotter)
     with pytest.raises(ValueError, match="runtime='fast'"):
-        StreamingScanner(spotter, runtime="fast")
+        StreamingScanner(spotter, runtime="fast").push(torch.zeros(100))  # the runtime is built on first use
+    detector = Detector(spotter)
     with pytest.warns(RuntimeWarning, match="streaming eagerly"):
-        detector = Detector(spotter)
-    assert detector.runtime == "eager"
+        assert detector.runtime == "eager"
     audio = bursty_audio(2.0)
     torch.testing.assert_close(detector.scanner.push(audio), StreamingScanner(tiny, runtime="eager").push(audio))
 

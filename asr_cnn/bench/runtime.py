@@ -71,9 +71,11 @@ def main(argv: list[str]) -> int:
     print(f"{describe(first)}; second model {describe(second)}; {args.seconds:g} s of noise in {PER_STREAM_CHUNK_MS} ms "
           f"chunks, 1 thread, CPU time, least of {args.repeats} (eager and fast alternately)")
     print(f"load average before: {load_average()}")
-    runs = {(runtime, name): pushing(streamer, chunks) for runtime in RUNTIMES for name, streamer in (
+    streamers = {(runtime, name): streamer for runtime in RUNTIMES for name, streamer in (
         ("scanner", StreamingScanner(first, runtime=runtime)), ("detector", Detector(first, runtime=runtime)),
         ("two", Detector({"first": first, "second": second}, runtime=runtime)))}
+    assert all(streamer.runtime == runtime for (runtime, _), streamer in streamers.items())  # built before timing
+    runs = {key: pushing(streamer, chunks) for key, streamer in streamers.items()}
     best = {key: float("inf") for key in [*runs, "offline"]}
     for _ in range(args.repeats):
         for key, run in runs.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from asr_cnn.streaming.engines import Model, make_engine, spotters_of
+from asr_cnn.streaming.engines import EagerEngine, FastEngine, Model, chosen_runtime, make_engine, spotters_of
 from asr_cnn.streaming.scan import as_batch
 
 
@@ -28,7 +28,8 @@ class StreamingScanner:
         device: Where state and compute live.
         dtype: Compute dtype of the state (float32 by default).
         runtime: ``"auto"``, ``"fast"`` or ``"eager"`` (:data:`~asr_cnn.streaming.engines.RUNTIMES`); the same
-            rows to float tolerance either way. :attr:`runtime` says which one runs.
+            rows to float tolerance either way. :attr:`runtime` says which one runs. The runtime is built on
+            first use, so a scanner that is never pushed (a detector scoring cached features) costs nothing.
 
     Raises:
         ValueError: ``batch_size`` below 1, an unknown runtime, or ``"fast"`` for a model that cannot take it.
@@ -41,9 +42,21 @@ class StreamingScanner:
         self.spotter = spotter.eval().to(device)
         self.spotters = spotters_of(self.spotter)
         self.batch_size, self.device, self.dtype = batch_size, torch.device(device), dtype
-        self.engine = make_engine(self.spotter, runtime, batch_size, self.device, dtype)
-        self.runtime = self.engine.name
+        chosen_runtime(runtime, self.device)  # an unknown runtime fails here, not at the first push
+        self.requested, self.built = runtime, None
         self.reset()
+
+    @property
+    def engine(self) -> EagerEngine | FastEngine:
+        """The runtime's engine, built on first use."""
+        if self.built is None:
+            self.built = make_engine(self.spotter, self.requested, self.batch_size, self.device, self.dtype)
+        return self.built
+
+    @property
+    def runtime(self) -> str:
+        """``"fast"`` or ``"eager"``: what this scanner runs (``"auto"`` resolved, fallback included)."""
+        return self.engine.name
 
     @property
     def labels(self) -> list[str]:
@@ -61,7 +74,8 @@ class StreamingScanner:
                 the shared clock.
         """
         if streams is None:
-            self.engine.reset()
+            if self.built is not None:
+                self.built.reset()
             self.samples_seen = 0  # shared clock, in samples since the last full reset
             self.rows_emitted = [0] * len(self.spotters)  # per spotter: their windows differ
             self.last_first_row = 0  # the latest first valid row of any stream, to skip masking when done

@@ -22,7 +22,11 @@ class Chain(Kernel):
         self.kernels = list(kernels)
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
-        """Shape: as its first kernel's input to its last kernel's output."""
+        """Every kernel in turn.
+
+        Shape:
+            x: the first kernel's input. Output: the last kernel's output.
+        """
         for kernel in self.kernels:
             x = kernel(x, commit)
         return x
@@ -45,7 +49,11 @@ class Fork(Kernel):
         self.members, self.combine = list(members), combine
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor | list[torch.Tensor]:
-        """Shape: x (T_in, B, ..., C) -> one (T_out_m, B, ..., C_m) per member, or their combination."""
+        """Every member on ``x``.
+
+        Shape:
+            x: (T_in, B, ..., C). Output: one (T_out_m, B, ..., C_m) per member, or their combination.
+        """
         outputs = [member(x, commit) for member in self.members]
         return outputs if self.combine is None else self.combine(outputs)
 
@@ -82,7 +90,11 @@ class ResidualBlock(Kernel):
         return self.delay.write(x)[self.index]
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
-        """Shape: x (T_in, B, ..., C) -> (T_out, B, ..., C')."""
+        """The body's output plus the (shortcut's) identity frames.
+
+        Shape:
+            x: (T_in, B, ..., C). Output: (T_out, B, ..., C').
+        """
         identity = self.identity(x)
         y = self.body(x, commit)
         if self.shortcut is not None:
@@ -111,7 +123,11 @@ class Function(Kernel):
         self.function, self.fresh = function, fresh
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
-        """Shape: as ``function``."""
+        """``function(x)``.
+
+        Shape:
+            x: one hop's frames. Output: as ``function`` maps them.
+        """
         return self.function(x)
 
 
@@ -132,7 +148,11 @@ class EagerLayer(Kernel):
         self.state = self.zero
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
-        """Shape: x (B, S) samples, (T, B, C) or (T, B, F, C) -> the layer's output, time-major."""
+        """The layer's own streaming (or forward) in its own layout.
+
+        Shape:
+            x: (B, S) samples, (T, B, C) or (T, B, F, C). Output: the layer's output, time-major.
+        """
         native = x if x.dim() == 2 else to_native(x)  # samples are (B, S) in both layouts
         if not isinstance(self.layer, StreamingLayer):
             return to_time_major(self.layer(native))

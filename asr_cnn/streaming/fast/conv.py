@@ -141,7 +141,11 @@ class TapConv(Producer):
             self.copies.append((self.patches.select(-2, k), frames[index]))
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
-        """Shape: x (T_in, B, [F,] C_in) -> (T_out, B, [F',] C_out)."""
+        """The convolution's outputs that this hop completes.
+
+        Shape:
+            x: (T_in, B, [F,] C_in). Output: (T_out, B, [F',] C_out).
+        """
         frames = self.carry.write(x)
         if frames is not self.source:
             self.prepare(frames)
@@ -213,7 +217,11 @@ class Pool(Producer):
         self.epilogue: list[Callable[[torch.Tensor], torch.Tensor]] = []
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
-        """Shape: x (T_in, B, [F,] C) -> (T_out, B, [F',] C)."""
+        """The blocks that this hop completes, pooled.
+
+        Shape:
+            x: (T_in, B, [F,] C). Output: (T_out, B, [F',] C).
+        """
         frames = self.carry.write(x)
         if frames is not self.source:
             self.source, self.blocks = frames, [frames[index] for index in self.slices]  # one view per block position

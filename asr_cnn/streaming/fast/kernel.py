@@ -132,7 +132,11 @@ class Elementwise(Kernel):
             self.apply = module
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
-        """Shape: x (T, B, ..., C) -> same."""
+        """The activation of every number.
+
+        Shape:
+            x: (T, B, ..., C). Output: the same.
+        """
         return self.apply(x)
 
 
@@ -148,7 +152,11 @@ class Affine(Kernel):
         self.scale, self.shift = scale, shift
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
-        """Shape: x (T, B, ..., C) -> same."""
+        """``x * scale + shift``.
+
+        Shape:
+            x: (T, B, ..., C). Output: the same.
+        """
         return torch.addcmul(self.shift, x, self.scale)
 
 
