@@ -7,7 +7,6 @@ import json
 
 import pytest
 import soundfile as sf
-import torch
 from detect_support import bursty_audio, experiment_spotter, gap_thresholds, tiny_spotter
 
 from asr_cnn.config import compose_config
@@ -95,7 +94,8 @@ def test_models_whose_backbones_differ_are_refused_naming_the_files(tmp_path):
     for seed, name in [(1, "a.pt"), (2, "b.pt")]:
         tiny_spotter(seed).save(tmp_path / name)
     sf.write(tmp_path / "clip.wav", bursty_audio(2.0).numpy(), 16_000)
-    cfg = compose_config("detect", [f"checkpoint=[{tmp_path / 'a.pt'},{tmp_path / 'b.pt'}]", f"input={tmp_path / 'clip.wav'}"])
+    cfg = compose_config("detect", [f"checkpoint=[{tmp_path / 'a.pt'},{tmp_path / 'b.pt'}]",
+                                    f"input={tmp_path / 'clip.wav'}"])
     with pytest.raises(ValueError, match=r"a\.pt, .*b\.pt: these models do not share a backbone"):
         detect(cfg)
 

@@ -68,8 +68,8 @@ def main(argv: list[str]) -> int:
     audio = 0.1 * torch.randn(int(args.seconds * SAMPLE_RATE), generator=torch.Generator().manual_seed(0))  # (S,)
     chunks = list(audio.split(SAMPLE_RATE * PER_STREAM_CHUNK_MS // 1000))
     hops = audio.shape[-1] / (SAMPLE_RATE * PER_STREAM_CHUNK_MS / 1000)  # 80 ms pieces of audio
-    print(f"{describe(first)}; second model {describe(second)}; {args.seconds:g} s of noise in {PER_STREAM_CHUNK_MS} ms "
-          f"chunks, 1 thread, CPU time, least of {args.repeats} (eager and fast alternately)")
+    print(f"{describe(first)}; second model {describe(second)}; {args.seconds:g} s of noise in "
+          f"{PER_STREAM_CHUNK_MS} ms chunks, 1 thread, CPU time, least of {args.repeats} (eager and fast alternately)")
     print(f"load average before: {load_average()}")
     streamers = {(runtime, name): streamer for runtime in RUNTIMES for name, streamer in (
         ("scanner", StreamingScanner(first, runtime=runtime)), ("detector", Detector(first, runtime=runtime)),

@@ -108,5 +108,6 @@ def make_engine(model: Model, runtime: str, batch_size: int, device: torch.devic
     except FastStepError as err:
         if runtime == "fast":
             raise ValueError(f"runtime='fast': {err}") from err
-        warnings.warn(f"the fast runtime cannot step this model ({err}); streaming eagerly", RuntimeWarning, stacklevel=3)
+        warnings.warn(f"the fast runtime cannot step this model ({err}); streaming eagerly", RuntimeWarning,
+                      stacklevel=3)
         return EagerEngine(model, batch_size, device, dtype)

@@ -109,7 +109,8 @@ class TapConv(Producer):
         step = [self.cols.shape[1]]  # row strides of the positions, last position first
         for size in reversed(self.positions[1:]):
             step.insert(0, step[0] * size)
-        self.patches = self.cols.as_strided((*self.positions, *tap_shape, channels), (*step, *tap_step, 1))  # cols w/o ones
+        # The columns before the ones, as (positions..., taps..., C_in): where the taps' frames go.
+        self.patches = self.cols.as_strided((*self.positions, *tap_shape, channels), (*step, *tap_step, 1))
         self.deliver_to(example.new_empty(*self.positions, weight.shape[-1]))  # (T_out, B, [F_out,] C_out)
         self.direct = len(taps) == 1 and taps[0] == (0, 0) and strides == (1, 1) and not any(pad) and not carry
         self.source: torch.Tensor | None = None  # the frames the copies below read (views made once per source)
