@@ -2,10 +2,11 @@
 
 The set is evaluation only: its figures are reported, never written back. Every keyword-free ``speech``
 clip plays, one after another with a pause, through the :class:`~asr_cnn.detect.Detector`, spread over a
-few streams side by side (false alarms per hour of those streams); every ``wake_word`` clip of a keyword the model knows plays as
-a stream of its own between silences (recall: the right keyword fires; listed worst word first, counting
-a clip only when the right keyword fires first), and so does every ``wake_word`` clip of a word that is none
-of the model's keywords (the share of those clips on which any keyword fires, per word). Scores are stored
+few streams side by side (false alarms per hour of those streams); every ``wake_word`` clip of a keyword
+the model knows plays as a stream of its own between silences (recall: the right keyword fires; listed
+worst word first, counting a clip only when the right keyword fires first), and so does every
+``wake_word`` clip of a word that is none of the model's keywords (the share of those clips on which any
+keyword fires, per word). Scores are stored
 once and the detector's own picking is replayed at each operating point (:mod:`asr_cnn.evaluation.sweep`).
 """
 

@@ -63,7 +63,7 @@ class RealSpeech:
 def score_real(detector: Detector, waves: Sequence[torch.Tensor], excluded: Mapping[str, Sequence[int]],
                pause_s: float = PAUSE_S) -> RealSpeech:
     """Score ``waves`` one after another, each followed by ``pause_s`` of silence, in ``detector.batch_size``
-    streams side by side (the longest utterance first into the shortest stream, so they end together).
+    streams side by side (:func:`~asr_cnn.evaluation.scoring.score_concatenation`).
 
     Args:
         detector: Scores the streams; build it with ``smoothing_s=0`` so that spans can be tried afterwards,

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
 from omegaconf import DictConfig
 
+from asr_cnn.models.group import same_layer
 from asr_cnn.models.speech_embedding import SpeechEmbedding
 from asr_cnn.models.speech_embedding_tdnn import SpeechEmbeddingTDNN
 from asr_cnn.models.spotter import KeywordSpotter
@@ -54,9 +54,7 @@ def ensemble_of(members: Sequence[KeywordSpotter]) -> KeywordSpotter:
         differ = [key for key in SHARED_KEYS if member.config.get(key) != first.config.get(key)]
         if differ:
             raise ValueError(f"member {index} differs from member 0 in {differ}: members must share architecture and labels")
-        same = all(torch.equal(a, b) for a, b in zip(member.body.backbone.state_dict().values(),
-                                                     first.body.backbone.state_dict().values()))
-        if not same:
+        if not same_layer(member.body.backbone, first.body.backbone):
             raise ValueError(f"member {index}: its backbone weights differ from member 0's")
     config: dict[str, Any] = {key: first.config[key] for key in ("frontend", "spotter", "labels")}
     model, head = first.config["model"], first.config["head"]
