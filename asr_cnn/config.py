@@ -18,13 +18,16 @@ from omegaconf import DictConfig
 
 from asr_cnn import conf
 from asr_cnn.data.corpus.config import DataConfig
+from asr_cnn.detect.config import DetectorConfig
+from asr_cnn.models.config import SpotterConfig
 from asr_cnn.schema import composition_error
 from asr_cnn.training.config import TrainerConfig
 
 CONF_DIR = Path(conf.__file__).resolve().parent
 """The config folder: ``conf/`` in a clone, ``asr_cnn/conf/`` in an installed wheel."""
 
-SCHEMAS: dict[str, type] = {"data": DataConfig, "trainer": TrainerConfig}
+SCHEMAS: dict[str, type] = {"data": DataConfig, "detector": DetectorConfig, "spotter": SpotterConfig,
+                             "trainer": TrainerConfig}
 """Config group -> its schema, stored as ``<group>/schema``, which ``conf/<group>/default.yaml`` extends."""
 
 for group, schema in SCHEMAS.items():

@@ -26,7 +26,7 @@ from asr_cnn.training.loop import train
 
 REPO = Path(__file__).resolve().parents[1]
 PROCESS_TIMEOUT_S = 300  # one process importing torch on a loaded machine takes ~10 s; a hung one is killed
-PARALLEL_PROCESSES = 3  # side by side, not all eleven at once: on 2 busy cores each one's clock still runs
+PARALLEL_PROCESSES = 3  # side by side, not all twelve at once: on 2 busy cores each one's clock still runs
 README_EXIT_STATUS = 2
 
 
@@ -34,6 +34,7 @@ README_EXIT_STATUS = 2
 class Outcome:
     returncode: int
     stderr: str
+    recipe: str
     names: str  # what the error line must name
 
 
@@ -60,6 +61,8 @@ def mistakes(tmp: Path) -> dict[str, tuple[str, list[str], str]]:
         "detect": ("detect", [f"checkpoint={model}", "input=/nonexistent.wav"], "/nonexistent.wav"),
         "detect_checkpoint": ("detect", ["checkpoint=README.md", f"input={tmp / 'speech.wav'}"],
                               "README.md: not a checkpoint"),
+        "detect_runtime": ("detect", [f"checkpoint={model}", f"input={tmp / 'speech.wav'}", "detector.runtime=bogus"],
+                           "detector.runtime must be auto, fast or eager, got 'bogus'"),
         "listen": ("listen", [f"checkpoint={tmp / 'missing.pt'}"], f"{tmp / 'missing.pt'}: no such checkpoint"),
         "export": ("export", [f"checkpoint={model}", f"output={tmp / 'a_file' / 'kws.onnx'}"], str(tmp / "a_file")),
     }
@@ -78,7 +81,8 @@ def outcomes(tmp_path_factory) -> dict[str, Outcome]:
     cases = mistakes(tmp)
     runs = {name: (command(recipe, overrides, tmp / f"run_{name}"), env) for name, (recipe, overrides, _) in cases.items()}
     runs["full_error"] = (command("detect", ["input=/nonexistent.wav"], tmp / "run_full"), {**env, "HYDRA_FULL_ERROR": "1"})
-    names = {name: named for name, (_, _, named) in cases.items()} | {"full_error": "/nonexistent.wav"}
+    names = {name: (recipe, named) for name, (recipe, _, named) in cases.items()} | {
+        "full_error": ("detect", "/nonexistent.wav")}
 
     def run(name: str) -> Outcome:
         argv, run_env = runs[name]
@@ -86,21 +90,21 @@ def outcomes(tmp_path_factory) -> dict[str, Outcome]:
             done = subprocess.run(argv, cwd=REPO, env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                   text=True, timeout=PROCESS_TIMEOUT_S)
         except subprocess.TimeoutExpired:  # killed by subprocess.run: its case fails instead of hanging
-            return Outcome(-1, f"no exit within {PROCESS_TIMEOUT_S} s: {argv}", names[name])
-        return Outcome(done.returncode, done.stderr, names[name])
+            return Outcome(-1, f"no exit within {PROCESS_TIMEOUT_S} s: {argv}", *names[name])
+        return Outcome(done.returncode, done.stderr, *names[name])
 
     with ThreadPoolExecutor(PARALLEL_PROCESSES) as pool:
         return dict(zip(runs, pool.map(run, runs)))
 
 
-@pytest.mark.slow  # eleven processes that each import torch
+@pytest.mark.slow  # twelve processes that each import torch
 @pytest.mark.parametrize("case", ["make_data", "train", "combine", "evaluate", "evaluate_real", "evaluate_stream",
-                                  "detect", "detect_checkpoint", "listen", "export"])
+                                  "detect", "detect_checkpoint", "detect_runtime", "listen", "export"])
 def test_a_mistake_is_one_line_naming_the_value(outcomes, case):
     outcome = outcomes[case]
     assert outcome.returncode == README_EXIT_STATUS, outcome.stderr
     assert outcome.stderr.count("\n") == 1 and "Traceback" not in outcome.stderr, outcome.stderr
-    assert outcome.stderr.startswith(f"{case.removesuffix('_checkpoint')}.py: error: ")
+    assert outcome.stderr.startswith(f"{outcome.recipe}.py: error: ")
     assert outcome.names in outcome.stderr
 
 

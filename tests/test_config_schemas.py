@@ -1,0 +1,53 @@
+"""The config groups' schemas: every shipped config composes against them, a bad value fails while composing in
+one line naming the key, and the overrides the README documents keep working."""
+
+from __future__ import annotations
+
+import pytest
+from hydra.utils import instantiate
+
+from asr_cnn.config import CONF_DIR, compose_config
+from asr_cnn.data.corpus.config import corpus_config
+from asr_cnn.training.config import trainer_config
+
+EXPERIMENTS = sorted(path.stem for path in (CONF_DIR / "experiment").glob("*.yaml"))
+DETECT = ["checkpoint=model.pt", "input=speech.wav"]
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_composes_against_the_schemas(experiment):
+    cfg = compose_config("train", [f"experiment={experiment}", "run_dir=run"])
+    trainer_config(cfg.trainer)
+    corpus_config(cfg.data)
+    assert cfg.spotter.window_seconds > 0
+
+
+@pytest.mark.parametrize("name, overrides, message", [
+    ("detect", [*DETECT, "detector.fa_per_hour=abc"], "detector.fa_per_hour must be a number >= 0 (or null), got 'abc'"),
+    ("detect", [*DETECT, "detector.runtime=bogus"], "detector.runtime must be auto, fast or eager, got 'bogus'"),
+    ("listen", ["checkpoint=model.pt", "detector.threshold=[1]"], "detector.threshold must be a number in [0, 1], got [1]"),
+    ("evaluate_stream", ["checkpoint=model.pt", "streams=s", "output_dir=o", "detector.smoothing_s=long"],
+     "detector.smoothing_s must be a number >= 0 (or null), got 'long'"),
+    ("train", ["spotter.window_seconds=abc"], "spotter.window_seconds must be a number > 0, got 'abc'"),
+])
+def test_a_bad_override_fails_while_composing_in_one_line_naming_the_key(name, overrides, message):
+    with pytest.raises(ValueError) as raised:
+        compose_config(name, overrides)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("override, thresholds", [
+    ("detector.thresholds={alexa: 0.2}", {"alexa": 0.2}),
+    ("+detector.thresholds.yes=0.5", {"yes": 0.5}),
+    ("detector.thresholds={}", {}),
+])
+def test_thresholds_are_a_mapping_over_a_null_default(override, thresholds):
+    assert compose_config("detect", DETECT).detector.thresholds is None
+    assert compose_config("detect", [*DETECT, override]).detector.thresholds == thresholds
+
+
+@pytest.mark.parametrize("runtime", ["auto", "fast", "eager"])
+def test_the_detector_receives_the_runtime_as_its_string(runtime):
+    detector = instantiate(compose_config("detect", [*DETECT, f"detector.runtime={runtime}"]).detector)
+    given = detector.keywords["runtime"]
+    assert given == runtime and str(given) == runtime and f"{given}" == runtime and isinstance(given, str)
