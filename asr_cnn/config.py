@@ -21,17 +21,27 @@ from asr_cnn.data.corpus.config import DataConfig
 from asr_cnn.detect.config import DetectorConfig
 from asr_cnn.models.config import SpotterConfig
 from asr_cnn.schema import composition_error
-from asr_cnn.training.config import TrainerConfig
+from asr_cnn.training.config import CosineConfig, MomentumConfig, OptimizerConfig, SGDConfig, StepConfig, TrainerConfig
 
 CONF_DIR = Path(conf.__file__).resolve().parent
 """The config folder: ``conf/`` in a clone, ``asr_cnn/conf/`` in an installed wheel."""
 
 SCHEMAS: dict[str, type] = {"data": DataConfig, "detector": DetectorConfig, "spotter": SpotterConfig,
                              "trainer": TrainerConfig}
-"""Config group -> its schema, stored as ``<group>/schema``, which ``conf/<group>/default.yaml`` extends."""
+"""Config group (or a key of a primary config: ``spotter``) -> its schema, stored as ``<group>/schema``, which
+``conf/<group>/default.yaml`` (``conf/train.yaml``) extends."""
+
+OPTION_SCHEMAS: dict[str, type] = {
+    "optimizer/adam": OptimizerConfig, "optimizer/rmsprop": MomentumConfig, "optimizer/sgd": SGDConfig,
+    "scheduler/cosine": CosineConfig, "scheduler/step": StepConfig}
+"""Config file of a group whose options build different classes -> its schema, stored as
+``<group>/<option>_schema``, which ``conf/<group>/<option>.yaml`` extends."""
 
 for group, schema in SCHEMAS.items():
     ConfigStore.instance().store(group=group, name="schema", node=schema)
+for path, schema in OPTION_SCHEMAS.items():
+    group, option = path.split("/")
+    ConfigStore.instance().store(group=group, name=f"{option}_schema", node=schema)
 
 
 def compose_config(name: str, overrides: Sequence[str] = ()) -> DictConfig:

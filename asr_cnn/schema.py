@@ -3,6 +3,9 @@
 A schema registered in Hydra's ``ConfigStore`` (:data:`asr_cnn.config.SCHEMAS`) is the base of its config
 group: ``conf/<group>/default.yaml`` lists ``schema`` first in its defaults, so every value the YAML, an
 experiment or an override sets is type-checked while composing (``trainer.max_epochs=abc`` fails there).
+A group of ``_target_`` configs whose constructors take different arguments (``optimizer``) has a schema per
+option instead (:data:`asr_cnn.config.OPTION_SCHEMAS`, each extending :class:`Target`), which
+``conf/<group>/<option>.yaml`` lists first as ``<option>_schema``.
 Schema fields have no defaults (``MISSING``): the YAML gives every value, so defaults live in one place.
 
 Each field says what it must be (:func:`setting`): the phrase in its error message, and a check of what
@@ -66,6 +69,14 @@ def interval(must: str, low: float = float("-inf"), high: float = float("inf")) 
     return setting(must, lambda v: len(v) == 2 and low <= v[0] <= v[1] <= high)
 
 
+@dataclasses.dataclass
+class Target:
+    """The keys of a ``_target_`` config that Hydra's ``instantiate`` reads; a constructor's schema extends it."""
+
+    _target_: str = setting("be a class path")
+    _partial_: bool = flag()
+
+
 def typed(schema: type[Schema], node: Any, key: str) -> Schema:
     """The schema's object for a config node, every value checked.
 
@@ -117,7 +128,7 @@ def node_error(err: OmegaConfBaseException, schemas: Mapping[str, type], prefix:
     """One line for OmegaConf's error: ``<key> must <...>, got <value>`` when the key is a schema field's,
     otherwise ``context`` (Hydra's message) and OmegaConf's, without its detail lines."""
     full_key = ".".join(part for part in (prefix, _INDEX.sub("", err.full_key or "")) if part)
-    found = _field(full_key, schemas)
+    found = _field(full_key, schemas) or _own_field(err, full_key)
     if found is not None and isinstance(err, ValidationError):
         where, spec = found
         return f"{where} must {spec.metadata.get('must', f'be of type {spec.type}')}, got {err.value!r}"
@@ -138,6 +149,16 @@ def _field(full_key: str, schemas: Mapping[str, type]) -> tuple[str, dataclasses
         where, found = f"{where}.{name}", spec
         schema = _dataclass_in(typing.get_type_hints(schema).get(name))
     return (where, found) if found is not None else None
+
+
+def _own_field(err: OmegaConfBaseException, full_key: str) -> tuple[str, dataclasses.Field] | None:
+    """The field of the schema object a refused value was given to (a group whose options each have their own
+    schema), or ``None``."""
+    owner = getattr(err, "object_type", None)
+    if not (isinstance(owner, type) and dataclasses.is_dataclass(owner)):
+        return None
+    spec = {f.name: f for f in dataclasses.fields(owner)}.get(str(err.key))
+    return (full_key, spec) if spec is not None else None
 
 
 def _dataclass_in(hint: Any) -> type | None:

@@ -4,6 +4,7 @@ one line naming the key, and the overrides the README documents keep working."""
 from __future__ import annotations
 
 import pytest
+import torch
 from hydra.utils import instantiate
 
 from asr_cnn.config import CONF_DIR, compose_config
@@ -11,6 +12,8 @@ from asr_cnn.data.corpus.config import corpus_config
 from asr_cnn.training.config import trainer_config
 
 EXPERIMENTS = sorted(path.stem for path in (CONF_DIR / "experiment").glob("*.yaml"))
+OPTIMIZERS = sorted(path.stem for path in (CONF_DIR / "optimizer").glob("*.yaml"))
+SCHEDULERS = sorted(path.stem for path in (CONF_DIR / "scheduler").glob("*.yaml"))
 DETECT = ["checkpoint=model.pt", "input=speech.wav"]
 
 
@@ -29,11 +32,25 @@ def test_every_experiment_composes_against_the_schemas(experiment):
     ("evaluate_stream", ["checkpoint=model.pt", "streams=s", "output_dir=o", "detector.smoothing_s=long"],
      "detector.smoothing_s must be a number >= 0 (or null), got 'long'"),
     ("train", ["spotter.window_seconds=abc"], "spotter.window_seconds must be a number > 0, got 'abc'"),
+    ("train", ["optimizer.lr=abc"], "optimizer.lr must be a number > 0, got 'abc'"),
+    ("train", ["optimizer=sgd", "optimizer.nesterov=maybe"], "optimizer.nesterov must be true or false, got 'maybe'"),
+    ("train", ["optimizer=rmsprop", "optimizer.momentum=[]"], "optimizer.momentum must be a number >= 0, got []"),
+    ("calibrate", ["checkpoint=model.pt", "scheduler.T_max=1.5"], "scheduler.T_max must be an integer >= 1, got 1.5"),
+    ("train", ["scheduler=step", "scheduler.gamma=abc"], "scheduler.gamma must be a number > 0, got 'abc'"),
 ])
 def test_a_bad_override_fails_while_composing_in_one_line_naming_the_key(name, overrides, message):
     with pytest.raises(ValueError) as raised:
         compose_config(name, overrides)
     assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("scheduler", SCHEDULERS)
+def test_every_optimizer_and_scheduler_builds_from_its_typed_config(optimizer, scheduler):
+    cfg = compose_config("train", [f"optimizer={optimizer}", f"scheduler={scheduler}", "run_dir=run"])
+    built = instantiate(cfg.optimizer)(params=[torch.zeros(1, requires_grad=True)])
+    instantiate(cfg.scheduler)(optimizer=built)
+    assert built.param_groups[0]["initial_lr"] == cfg.optimizer.lr
 
 
 @pytest.mark.parametrize("override, thresholds", [

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from asr_cnn.schema import flag, number, setting
+from asr_cnn.schema import Target, number, setting
 
 
 class Runtime(str, Enum):
@@ -28,11 +28,9 @@ class Runtime(str, Enum):
 
 
 @dataclass
-class DetectorConfig:
+class DetectorConfig(Target):
     """``detector``: the arguments of :class:`~asr_cnn.detect.Detector` a recipe sets, as a partial."""
 
-    _target_: str = setting("be a class path")
-    _partial_: bool = flag()
     _convert_: str = setting("be none, partial, object or all")
     threshold: float = number(0, 1)
     # Any, not dict | None: OmegaConf cannot merge an override's mapping into a typed optional mapping that is null.

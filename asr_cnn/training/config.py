@@ -1,6 +1,8 @@
-"""The schema of ``conf/trainer``: how to train, typed; the values are in ``conf/trainer/default.yaml``.
+"""The schemas of ``conf/trainer`` (how to train, typed; the values are in ``conf/trainer/default.yaml``) and of
+the optimisers and schedulers in ``conf/optimizer`` and ``conf/scheduler`` (one per constructor's file).
 
-Hydra checks the types while composing; :func:`trainer_config` checks the rest before any work is done.
+Hydra checks the types while composing; :func:`trainer_config` checks the rest before any work is done. The
+optimiser's and scheduler's ranges are their constructors' to check (``torch.optim`` refuses a negative rate).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 from omegaconf import MISSING
 
 from asr_cnn.data.datasets.training_set import TrainingSetConfig
-from asr_cnn.schema import flag, integer, number, positive, setting, typed
+from asr_cnn.schema import Target, flag, integer, number, positive, setting, typed
 
 
 def _weights(weights: Any) -> bool:
@@ -65,6 +67,45 @@ class TrainerConfig:
     eval_splits: list[str] = setting("be a list of split names")
     live: LiveConfig = MISSING
     feature_cache: FeatureCacheConfig = MISSING
+
+
+@dataclass
+class OptimizerConfig(Target):
+    """``optimizer``: what every optimiser takes (``conf/optimizer/adam.yaml``); the loop calls the partial with
+    the spotter's parameter groups, the pretrained ones at ``trainer.pretrained_lr_scale`` of ``lr``."""
+
+    lr: float = positive()
+    weight_decay: float = number(0)
+
+
+@dataclass
+class MomentumConfig(OptimizerConfig):
+    """``optimizer`` with momentum (``conf/optimizer/rmsprop.yaml``)."""
+
+    momentum: float = number(0)
+
+
+@dataclass
+class SGDConfig(MomentumConfig):
+    """``optimizer``: SGD (``conf/optimizer/sgd.yaml``)."""
+
+    nesterov: bool = flag()
+
+
+@dataclass
+class CosineConfig(Target):
+    """``scheduler``: cosine decay (``conf/scheduler/cosine.yaml``); the loop calls the partial with the optimiser."""
+
+    T_max: int = integer(1)
+    eta_min: float = number(0)
+
+
+@dataclass
+class StepConfig(Target):
+    """``scheduler``: step decay (``conf/scheduler/step.yaml``); the loop calls the partial with the optimiser."""
+
+    step_size: int = integer(1)
+    gamma: float = positive()
 
 
 def trainer_config(node: object) -> TrainerConfig:
