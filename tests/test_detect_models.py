@@ -75,7 +75,7 @@ def test_the_backbone_runs_once_per_hop(models):
     finally:
         hook.remove()
     assert len(calls) == len(chunks)  # one per push of one hop, not one per model
-    fast = Detector([commands, wake], runtime="fast").scanner.engine.step.kernel
+    fast = Detector([commands, wake], runtime="fast").scanner.engine.step.kernel(1)  # the one-hop kernels
     backbone = sum(isinstance(m, TimeFreqConv2d) for m in commands.body.backbone.modules())
     own = [products(member) for member in next(k for k in fast.kernels if isinstance(k, Fork)).members]
     assert products(fast) == backbone + sum(own) and min(own) >= 1  # the backbone's products appear once

@@ -107,7 +107,8 @@ def test_every_model_config_streams_exactly(name, runtime, audio):
     spotter = model_spotter(name)
     part = audio[:, : spotter.window_samples + 6 * spotter.hop_samples + 123]
     frame = spotter.frontend.hop_length
-    check_all_agree(spotter, part, [[spotter.hop_samples], [frame * 3 + 7], [777, 1], [part.shape[-1]]], runtime)
+    hop = spotter.hop_samples
+    check_all_agree(spotter, part, [[hop], [frame * 3 + 7], [777, 1], [3 * hop + 17], [part.shape[-1]]], runtime)
 
 
 @pytest.mark.slow
@@ -138,7 +139,7 @@ def test_batch_equals_single_streams(audio, runtime):
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
-@pytest.mark.parametrize("reset_at, chunk", [(5003, 333), (1280, 640), (7, 1000)])
+@pytest.mark.parametrize("reset_at, chunk", [(5003, 333), (1280, 640), (7, 1000), (2500, 9000)])
 def test_streams_starting_at_different_times(audio, reset_at, chunk, runtime):
     spotter = tiny_spotter()
     scanner = StreamingScanner(spotter, batch_size=2, runtime=runtime)

@@ -135,15 +135,19 @@ class OnnxStreamer:
         self.hops.reset()
 
     def step(self, chunk: torch.Tensor, commit: bool) -> list[torch.Tensor]:
-        """One hop through the exported graph; the state moves on only when ``commit``.
+        """Whole hops through the exported graph, one hop per run; the state moves on only when ``commit``.
 
         Shape:
-            chunk: (B, hop_samples). Output: [posteriors (B, K)].
+            chunk: (B, n * hop_samples). Output: [posteriors (B, n, K)].
         """
-        outputs = self.session.run(None, {CHUNK: np.ascontiguousarray(chunk.numpy()), **self.state})
-        if commit:
-            self.state = {STATE_IN + name[len(STATE_OUT):]: value for name, value in zip(self.outputs[1:], outputs[1:])}
-        return [torch.from_numpy(outputs[0])]
+        rows = []
+        for hop in chunk.split(self.hops.hop, dim=1):
+            outputs = self.session.run(None, {CHUNK: np.ascontiguousarray(hop.numpy()), **self.state})
+            if commit:
+                self.state = {STATE_IN + name[len(STATE_OUT):]: value
+                              for name, value in zip(self.outputs[1:], outputs[1:])}
+            rows.append(torch.from_numpy(outputs[0]))  # (B, K)
+        return [torch.stack(rows, dim=1)]
 
     def push(self, chunk: torch.Tensor | np.ndarray) -> np.ndarray:
         """Posteriors of the windows completed by the next samples.

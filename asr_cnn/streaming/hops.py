@@ -1,4 +1,4 @@
-"""Audio in chunks of any size, stepped one whole scan hop at a time through a fixed-shape step."""
+"""Audio in chunks of any size, stepped whole scan hops at a time through a fixed-shape step."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import torch.nn.functional as F
 from asr_cnn.streaming.steady import lag_rows
 
 Step = Callable[[torch.Tensor, bool], list[torch.Tensor]]
-"""``step(hop_chunk, commit) -> rows``: one hop of samples (B, hop) in, one row (B, K_m) per model out.
-With ``commit=False`` the step must leave its state as it was: it only looks ahead."""
+"""``step(hops_chunk, commit) -> rows``: n whole hops of samples (B, n * hop) in, one (B, n, K_m) per model
+out, rows that later steps do not overwrite. With ``commit=False`` (one hop) the step must leave its state as it
+was: it only looks ahead."""
 
 
 class HopStepper:
@@ -24,7 +25,7 @@ class HopStepper:
     its row does not read; the state moves on with whole hops only, and that hop's row is not returned twice.
 
     Args:
-        step: The fixed-shape step (see :data:`Step`); its rows must not be overwritten by later steps.
+        step: The fixed-shape step (see :data:`Step`).
         hop: Samples per step.
         windows: Window samples of each model the step scores.
         classes: Classes K_m of each model (the width of its empty outputs).
@@ -61,25 +62,22 @@ class HopStepper:
         """
         pending = chunk if self.pending.shape[1] == 0 else torch.cat([self.pending, chunk], dim=1)  # (B, S_pending)
         rows: list[list[torch.Tensor]] = [[] for _ in self.lags]
-        start = 0
-        while pending.shape[1] - start >= self.hop:
-            out = self.step(pending[:, start:start + self.hop], True)
-            start += self.hop
-            for m, row in enumerate(out):
-                if self.to_drop[m]:
-                    self.to_drop[m] -= 1
-                elif self.early[m]:
-                    self.early[m] = False
-                else:
-                    rows[m].append(row)
-        self.pending = pending[:, start:]
+        whole = pending.shape[1] // self.hop * self.hop
+        if whole:
+            for m, found in enumerate(self.step(pending[:, :whole], True)):  # (B, n, K_m)
+                skip = min(self.to_drop[m], found.shape[1])
+                self.to_drop[m] -= skip
+                if self.early[m] and found.shape[1] > skip:  # its first row went out before its hop was whole
+                    skip, self.early[m] = skip + 1, False
+                rows[m].append(found[:, skip:])
+        self.pending = pending[:, whole:]
         ahead = [m for m in range(len(self.lags)) if not self.to_drop[m] and not self.early[m]
                  and self.pending.shape[1] >= self.ready[m]]
         if ahead:
             out = self.step(F.pad(self.pending, (0, self.hop - self.pending.shape[1])), False)  # (B, hop)
             for m in ahead:
-                rows[m].append(out[m])
+                rows[m].append(out[m])  # (B, 1, K_m)
                 self.early[m] = True
-        return [found[0].unsqueeze(1) if len(found) == 1 else torch.stack(found, dim=1) if found else
+        return [found[0] if len(found) == 1 else torch.cat(found, dim=1) if found else
                 torch.zeros(self.batch_size, 0, k, device=self.device, dtype=self.dtype)
-                for found, k in zip(rows, self.classes)]  # (B, n_new, K): one row (the usual case) without a copy
+                for found, k in zip(rows, self.classes)]  # (B, n_new, K): one part (the usual case) without a copy

@@ -35,6 +35,10 @@ class Chain(Kernel):
         for kernel in self.kernels:
             kernel.reset(streams)
 
+    def load(self, other: Chain) -> None:
+        for kernel, source in zip(self.kernels, other.kernels):
+            kernel.load(source)
+
 
 class Fork(Kernel):
     """Several kernels reading the same input; their outputs as a list, or combined.
@@ -61,6 +65,10 @@ class Fork(Kernel):
         for member in self.members:
             member.reset(streams)
 
+    def load(self, other: Fork) -> None:
+        for member, source in zip(self.members, other.members):
+            member.load(source)
+
 
 class ResidualBlock(Kernel):
     """:class:`~asr_cnn.layers.Residual`: the body's kernels plus the identity frames, right-aligned.
@@ -71,8 +79,8 @@ class ResidualBlock(Kernel):
         context: The body's context (input frames before the one each output adds).
         stride: The body's time stride.
         carry: Frames of the delay line kept between hops.
-        example: One hop's input, (T_in, B, ..., C).
-        frames: Output frames per hop.
+        example: One step's input, (T_in, B, ..., C).
+        frames: Output frames per step.
     """
 
     def __init__(self, body: Kernel, shortcut: Kernel | None, context: int, stride: int, carry: int,
@@ -110,12 +118,18 @@ class ResidualBlock(Kernel):
         if self.shortcut is not None:
             self.shortcut.reset(streams)
 
+    def load(self, other: ResidualBlock) -> None:
+        self.body.load(other.body)
+        self.delay.load(other.delay)
+        if self.shortcut is not None:
+            self.shortcut.load(other.shortcut)
+
 
 class Function(Kernel):
     """A frame-wise function without state (a reshape, a pooling over frequency).
 
     Args:
-        function: Maps one hop's frames to its output.
+        function: Maps one step's frames to its output.
         fresh: Its output is a new tensor (not a view of its input).
     """
 
@@ -126,7 +140,7 @@ class Function(Kernel):
         """``function(x)``.
 
         Shape:
-            x: one hop's frames. Output: as ``function`` maps them.
+            x: one step's frames. Output: as ``function`` maps them.
         """
         return self.function(x)
 
@@ -163,6 +177,9 @@ class EagerLayer(Kernel):
 
     def reset(self, streams: torch.Tensor | None) -> None:
         self.state = self.zero if streams is None else reset_streams(self.state, streams)
+
+    def load(self, other: EagerLayer) -> None:
+        self.state = other.state  # never changed in place: a step makes a new state
 
 
 def cast_state(state: State, like: torch.Tensor) -> State:

@@ -1,4 +1,4 @@
-"""Turning a model into kernels, each sized by a dry run of one hop from the steady state.
+"""Turning a model into kernels, each sized by a dry run of one step (a block of hops) from the steady state.
 
 Plain chains are flattened, so that a batch norm that follows a product (or precedes one that pads
 nothing) folds into its weights and an activation runs in place on the buffer its product wrote. A layer
@@ -36,7 +36,7 @@ ONE_TAP = (1, 1, 1, 1)
 
 Items = Iterable[tuple[nn.Module, "State | None"]]
 Built = tuple[Kernel, "torch.Tensor | list[torch.Tensor]", list[str]]
-"""A kernel, its output for the example hop, and the layers in it left to their own streaming."""
+"""A kernel, its output for the example step, and the layers in it left to their own streaming."""
 
 
 def carried(state: State) -> int:
@@ -60,7 +60,7 @@ def build(module: nn.Module, state: State | None, example: torch.Tensor, owned: 
     Args:
         module: A streaming layer, or a frame-wise torch module (``state`` ``None``).
         state: The layer's steady-state zeros.
-        example: One hop's input, time-major (samples (B, hop) for a front end).
+        example: One step's input, time-major (samples (B, n * hop) for a front end).
         owned: ``example`` is a buffer of the chain, which the first kernel may overwrite.
     """
     return build_chain(leaves(module, state), example, owned)

@@ -1,4 +1,4 @@
-"""Convolutions and pooling over a hop's frames: a convolution's taps side by side and one matrix product,
+"""Convolutions and pooling over a step's frames: a convolution's taps side by side and one matrix product,
 a pooling block position by position."""
 
 from __future__ import annotations
@@ -64,6 +64,9 @@ class Producer(Kernel):
     def reset(self, streams: torch.Tensor | None) -> None:
         self.carry.reset(streams)
 
+    def load(self, other: Producer) -> None:
+        self.carry.load(other.carry)
+
 
 class TapConv(Producer):
     """A convolution valid in time (frequency padded or not) as a product of the taps' frames with the weight.
@@ -80,7 +83,7 @@ class TapConv(Producer):
         taps: ``(dt, df)`` of each tap, in input frames (and bins) from the first one an output reads.
         strides: ``(sT, sF)``.
         carry: Frames kept between hops.
-        example: One hop's input, (T_in, B, C_in) or (T_in, B, F, C_in).
+        example: One step's input, (T_in, B, C_in) or (T_in, B, F, C_in).
         pad: Zeros below and above frequency (2-D maps).
         depthwise: ``weight`` is per channel.
         grid: The taps as ``(kT, dT, kF, dF)`` when they lie on that grid (in that order), else ``None``.
@@ -142,7 +145,7 @@ class TapConv(Producer):
             self.copies.append((self.patches.select(-2, k), frames[index]))
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
-        """The convolution's outputs that this hop completes.
+        """The convolution's outputs that this step completes.
 
         Shape:
             x: (T_in, B, [F,] C_in). Output: (T_out, B, [F',] C_out).
@@ -197,7 +200,7 @@ class Pool(Producer):
         kernel: ``(pT, pF)``; ``pF`` is ignored for 1-D maps.
         strides: ``(sT, sF)``.
         carry: Frames kept between hops.
-        example: One hop's input, (T_in, B, C) or (T_in, B, F, C).
+        example: One step's input, (T_in, B, C) or (T_in, B, F, C).
     """
 
     def __init__(self, mode: str, kernel: tuple[int, int], strides: tuple[int, int], carry: int,
@@ -218,7 +221,7 @@ class Pool(Producer):
         self.epilogue: list[Callable[[torch.Tensor], torch.Tensor]] = []
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
-        """The blocks that this hop completes, pooled.
+        """The blocks that this step completes, pooled.
 
         Shape:
             x: (T_in, B, [F,] C). Output: (T_out, B, [F',] C).

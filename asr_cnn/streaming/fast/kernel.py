@@ -1,9 +1,9 @@
 """What every fast kernel shares: the time-major layout, the carried frames, elementwise steps.
 
-A kernel is one layer's work for one scan hop, in fixed shapes. Maps are *time-major*: (T, B, C) for
-1-D maps and (T, B, F, C) for 2-D ones, so that a hop's new frames are one contiguous block, a layer's
-carried frames are a prefix of one preallocated buffer, and a convolution's taps are slices of it that a
-single matrix product reads (channels last, as BLAS wants them).
+A kernel is one layer's work for one step (a fixed number of scan hops), in fixed shapes. Maps are
+*time-major*: (T, B, C) for 1-D maps and (T, B, F, C) for 2-D ones, so that a step's new frames are one
+contiguous block, a layer's carried frames are a prefix of one preallocated buffer, and a convolution's
+taps are slices of it that a single matrix product reads (channels last, as BLAS wants them).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def stream_mask(streams: torch.Tensor, like: torch.Tensor, batch_axis: int) -> t
 
 
 class Kernel:
-    """One layer's step over one hop's frames; subclasses that carry frames override :meth:`reset`.
+    """One layer's work over one step's frames; subclasses that carry frames override :meth:`reset`.
 
     Attributes:
         fresh: The output is the kernel's own tensor, which the next kernel may overwrite in place.
@@ -60,6 +60,9 @@ class Kernel:
     def reset(self, streams: torch.Tensor | None) -> None:
         """Zero the carried frames of some streams (boolean mask (B,)), or of all when ``None``."""
 
+    def load(self, other: Kernel) -> None:
+        """Take over ``other``'s carried frames: ``other`` is this layer's kernel built for another hop count."""
+
 
 class Carry:
     """The frames a layer keeps between hops, at the front of one preallocated buffer.
@@ -71,7 +74,7 @@ class Carry:
 
     Args:
         length: Frames carried between hops (the layer's steady buffer length).
-        example: One hop's input, (T_in, B, ...).
+        example: One step's input, (T_in, B, ...).
         pad: Zeros below and above the frequency axis (axis 2) of 2-D maps.
     """
 
@@ -99,6 +102,11 @@ class Carry:
         """Keep the last ``length`` frames for the next hop."""
         if self.length:
             self.front.copy_(self.kept if self.length <= self.frames_in else self.kept.clone())  # no overlap
+
+    def load(self, other: Carry) -> None:
+        """Take over the carried frames of ``other`` (the same layer's, for another number of new frames)."""
+        if self.length:
+            self.front.copy_(other.front)
 
     def reset(self, streams: torch.Tensor | None) -> None:
         """Zero the buffer of some streams (mask (B,)), or all of it."""

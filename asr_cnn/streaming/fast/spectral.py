@@ -1,4 +1,4 @@
-"""The spectral front ends over a hop of samples: the DFT as one matrix product, only the bins the mel
+"""The spectral front ends over a step's samples: the DFT as one matrix product, only the bins the mel
 filters read."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def dft_basis(window: torch.Tensor, n_fft: int, bins: torch.Tensor) -> torch.Ten
 
 class Spectral(Kernel):
     """:class:`~asr_cnn.frontend.LogMel`, :class:`~asr_cnn.frontend.MFCC` or
-    :class:`~asr_cnn.frontend.SpeechEmbeddingMel` for one hop of samples.
+    :class:`~asr_cnn.frontend.SpeechEmbeddingMel` for one step's samples.
 
     The frames' DFT is a product with a windowed cosine and sine basis restricted to the bins some mel
     filter reads (the others are multiplied by zero anyway), and the power's sum over real and imaginary
@@ -39,7 +39,7 @@ class Spectral(Kernel):
     Args:
         frontend: One of ``SPECTRAL_FRONTENDS``.
         carry: Samples kept between hops (the steady buffer length).
-        example: One hop of samples, (B, hop).
+        example: One step's samples, (B, n * hop).
     """
 
     def __init__(self, frontend: LogMel | SpeechEmbeddingMel, carry: int, example: torch.Tensor) -> None:
@@ -63,10 +63,10 @@ class Spectral(Kernel):
         self.floor = 10.0 ** (frontend.floor_db / 10.0) if isinstance(frontend, SpeechEmbeddingMel) else None
 
     def __call__(self, chunk: torch.Tensor, commit: bool) -> torch.Tensor:
-        """Features of the frames this hop completes.
+        """Features of the frames this step completes.
 
         Shape:
-            chunk: (B, hop). Output: (T, B, F).
+            chunk: (B, n * hop). Output: (T, B, F).
         """
         self.inbox.copy_(chunk)
         self.frames.copy_(self.overlapping)  # (B, T, win)
@@ -88,3 +88,6 @@ class Spectral(Kernel):
             self.samples.zero_()
         else:
             self.samples.masked_fill_(streams.to(self.samples.device)[:, None], 0.0)
+
+    def load(self, other: Spectral) -> None:
+        self.front.copy_(other.front)

@@ -1,4 +1,4 @@
-"""FastStep: one scan hop of a model as preallocated, time-major kernels."""
+"""FastStep: a model's streaming over whole scan hops as preallocated, time-major kernels, several hops per run."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ import torch
 
 from asr_cnn.layers.streaming import StreamingLayer
 from asr_cnn.streaming.fast.build import build
+from asr_cnn.streaming.fast.kernel import Kernel
 from asr_cnn.streaming.steady import steady_state
+
+MOST_ROWS = 16
+"""Hops times streams that one run of the kernels takes at most; longer chunks run in blocks of this size.
+One run over 16 hops of one stream costs about a third as much per hop as 16 one-hop runs (the per-call
+overhead is paid once); larger blocks outgrow the caches and cost more per hop again (2 cores, 1 thread)."""
 
 
 class FastStepError(RuntimeError):
@@ -14,10 +20,12 @@ class FastStepError(RuntimeError):
 
 
 class FastStep:
-    """A model's streaming step for exactly one hop of samples, from the steady zero state.
+    """A model's streaming step over any whole number of hops, from the steady zero state.
 
-    Each layer becomes a kernel with its buffers allocated once (see :mod:`asr_cnn.streaming.fast`); a call
-    writes the hop into them, runs every kernel and returns one row of logits per model. Equal to the
+    Each layer becomes a kernel with its buffers allocated once (see :mod:`asr_cnn.streaming.fast`) for a
+    block of hops, so a block is one product per layer. Blocks of up to :attr:`block` hops are cut from the
+    chunk; the kernels of each block size are built on first use. Only the kernels that ran last hold the
+    stream's carried frames: the kernels of another block size take those over before they run. Equal to the
     model's streaming to float tolerance (a matrix product sums in another order than a convolution).
 
     Args:
@@ -27,6 +35,7 @@ class FastStep:
         dtype: Compute dtype.
 
     Attributes:
+        block: Most hops per run of the kernels (``MOST_ROWS`` rows over the streams, at least one).
         eager: Names of the layers without a fast kernel, which run their own streaming inside the step.
 
     Raises:
@@ -35,28 +44,56 @@ class FastStep:
 
     def __init__(self, model: StreamingLayer, batch_size: int = 1, device: torch.device | str = "cpu",
                  dtype: torch.dtype = torch.float32) -> None:
-        self.hop = model.hop_samples
+        self.model, self.hop, self.block = model, model.hop_samples, max(1, MOST_ROWS // batch_size)
         try:
-            template = steady_state(model, batch_size)
+            self.template = steady_state(model, batch_size)
         except RuntimeError as err:
             raise FastStepError(str(err)) from err
-        with torch.inference_mode():
-            example = torch.zeros(batch_size, self.hop, device=device, dtype=dtype)  # (B, hop)
-            self.kernel, out, self.eager = build(model, template, example)
-        self.single = not isinstance(out, list)
-        rows = {o.shape[0] for o in ([out] if self.single else out)}
-        if rows != {1}:
-            raise FastStepError(f"one hop of {self.hop} samples gives {sorted(rows)} rows, not one per model")
+        self.example = torch.zeros(batch_size, 0, device=device, dtype=dtype)  # (B, 0): the step's streams and dtype
+        self.kernels: dict[int, Kernel] = {}
+        self.current = self.kernel(1)
+
+    def kernel(self, hops: int) -> Kernel:
+        """The kernels for blocks of ``hops`` hops, built on first use (its carried frames: zeros)."""
+        if hops not in self.kernels:
+            with torch.inference_mode():
+                example = self.example.new_zeros(self.example.shape[0], hops * self.hop)  # (B, hops * hop)
+                kernel, out, eager = build(self.model, self.template, example)
+            self.single = not isinstance(out, list)
+            rows = {o.shape[0] for o in ([out] if self.single else out)}
+            if rows != {hops}:
+                raise FastStepError(f"{hops} hop(s) of {self.hop} samples give {sorted(rows)} rows, not "
+                                    f"{hops} per model")
+            self.kernels[hops], self.eager = kernel, eager
+        return self.kernels[hops]
 
     def __call__(self, chunk: torch.Tensor, commit: bool = True) -> list[torch.Tensor]:
-        """Logits of the window each model completes with this hop; the state moves on only when ``commit``.
+        """Logits of the windows each model completes with these hops; the state moves on only when ``commit``.
+
+        Args:
+            chunk: Whole hops of samples; at most :attr:`block` hops when not ``commit`` (a look-ahead).
 
         Shape:
-            chunk: (B, hop). Output: one (B, K_m) per model.
+            chunk: (B, n * hop). Output: one (B, n, K_m) per model.
+
+        Raises:
+            ValueError: A chunk of no whole number of hops, or a look-ahead longer than one block.
         """
-        out = self.kernel(chunk, commit)
-        return [row[0].clone() for row in ([out] if self.single else out)]  # the buffers are reused next hop
+        hops, rest = divmod(chunk.shape[1], self.hop)
+        if rest or not hops or (not commit and hops > self.block):
+            raise ValueError(f"a step takes whole hops of {self.hop} samples (at most {self.block} to look ahead), "
+                             f"got {chunk.shape[1]} samples")
+        parts = []
+        for start in range(0, hops, self.block):
+            size = min(self.block, hops - start)
+            kernel = self.kernel(size)
+            if kernel is not self.current:
+                kernel.load(self.current)
+                self.current = kernel
+            out = kernel(chunk[:, start * self.hop:(start + size) * self.hop], commit)  # (n, B, K) per model
+            parts.append([rows.transpose(0, 1).clone() for rows in ([out] if self.single else out)])  # buffers reused
+        return [found[0] if len(found) == 1 else torch.cat(found, dim=1) for found in zip(*parts)]
 
     def reset(self, streams: torch.Tensor | None = None) -> None:
         """Zero the state of some streams (boolean mask (B,)), or of all when ``None``."""
-        self.kernel.reset(streams)
+        self.current.reset(streams)
