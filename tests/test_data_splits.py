@@ -9,6 +9,7 @@ import torch
 
 from asr_cnn.audio import load_audio
 from asr_cnn.config import compose_config
+from asr_cnn.data.corpus.config import data_config
 from asr_cnn.data.corpus.background import NOISE_DIR, NOISE_FILES, REGIONS, TRAIN_NOISE_DIR, read_noises, region
 from asr_cnn.data.corpus.manifest import read_manifest
 from asr_cnn.data.corpus.running import RUNNING_DIR
@@ -35,8 +36,8 @@ def test_splits_share_no_noise(tiny_corpus, tmp_path):
     train = read_noises(tiny_corpus, "train")
     for kind, name in NOISE_FILES.items():  # what training mixes in is the train region, nothing more
         assert torch.equal(load_audio(tiny_corpus / TRAIN_NOISE_DIR / name), train[kind])
-    cfg = compose_config("train", tiny_overrides(tiny_corpus, tmp_path))
-    augment = train_augment(cfg.data, seed=0)
+    data = data_config(compose_config("train", tiny_overrides(tiny_corpus, tmp_path)).data)
+    augment = train_augment(data.augment, tiny_corpus, seed=0)
     assert sorted(n.shape[0] for n in augment.noises) == sorted(w.shape[0] for w in train.values())
     assert all(any(torch.equal(n, w) for w in train.values()) for n in augment.noises)
     for split in ("validation", "test"):  # the streams' beds and bursts come from their own region

@@ -12,6 +12,7 @@ import torch
 
 from asr_cnn.audio import load_audio
 from asr_cnn.config import compose_config
+from asr_cnn.data.corpus.config import corpus_config, data_config
 from asr_cnn.data.corpus.labels import make_labels
 from asr_cnn.data.datasets.context import KeywordsInContext
 from asr_cnn.data.datasets.negatives import FixedWindows, NegativeWindows
@@ -43,7 +44,8 @@ def test_the_checkpoint_carries_calibrated_thresholds_that_the_detector_uses(tin
 def test_the_training_set_holds_clips_speech_windows_and_keywords_in_context(tiny_corpus, tmp_path):
     cfg = compose_config("train", tiny_overrides(tiny_corpus, tmp_path))
     labels = make_labels(list(cfg.data.keywords))
-    live = build_live_data(cfg.data, trainer_config(cfg.trainer).live, cfg.trainer.seed, labels, window=15_760)
+    live = build_live_data(corpus_config(cfg.data), data_config(cfg.data).augment, trainer_config(cfg.trainer).live,
+                           cfg.trainer.seed, labels, window=15_760)
     windows, in_context = live.parts
     assert isinstance(windows, NegativeWindows) and isinstance(in_context, KeywordsInContext)
     assert len(windows) == math.ceil(cfg.trainer.live.speech_windows * len(live.clips))
@@ -88,15 +90,16 @@ def test_real_speech_for_training_and_calibration_leaves_out_what_says_a_keyword
     def says(transcript: str | None, words: str) -> bool:
         return transcript is None or re.search(rf"\b({words})(s|es|'s)?\b", transcript) is not None
 
-    items = shipped_real(cfg.data, cfg.trainer.live.real_speech, "validation")
+    corpus, real = corpus_config(cfg.data), trainer_config(cfg.trainer).live.real_speech
+    items = shipped_real(corpus, real, "validation")
     assert {item.split for item in items} == {"validation"}
-    waves, excluded = real_material(cfg.data, cfg.trainer.live.real_speech, "validation", ["go", "hey jarvis"])  # a phrase nobody says: all kept
+    waves, excluded = real_material(corpus, real, "validation", ["go", "hey jarvis"])  # a phrase nobody says: all kept
     kept = first_hours(items)
     assert [w.shape[-1] for w in waves] == [load_audio(item.path).shape[-1] for item in kept]
     assert excluded["hey jarvis"] == []
     assert excluded["go"] == [i for i, item in enumerate(kept) if says(item.transcript, "go")]
     assert 0 < len(excluded["go"]) < len(kept) and any(item.transcript is None for item in kept)
-    train = real_speech(cfg.data, cfg.trainer.live.real_speech, "train")  # yes, no, stop: untranscribed speech left out too
-    usable = first_hours([item for item in shipped_real(cfg.data, cfg.trainer.live.real_speech, "train")
+    train = real_speech(corpus, real, "train")  # yes, no, stop: untranscribed speech left out too
+    usable = first_hours([item for item in shipped_real(corpus, real, "train")
                           if not says(item.transcript, "yes|no|stop")])
     assert [w.shape[-1] for w in train] == [load_audio(item.path).shape[-1] for item in usable] and usable

@@ -9,6 +9,7 @@ import torch
 from hydra.utils import instantiate
 
 from asr_cnn.config import CONF_DIR, compose_config
+from asr_cnn.data.corpus.config import data_config
 from asr_cnn.data.datasets.windows import random_crop
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.training.forward import TrainingForward
@@ -28,7 +29,7 @@ def test_model_trains_one_batch(name):
     cfg = compose_config("train", ["~experiment", f"model={name}"])  # the model config on its own
     torch.manual_seed(0)
     spotter = KeywordSpotter.from_config(cfg)
-    forward = TrainingForward(spotter, spec_augment(cfg)).train()
+    forward = TrainingForward(spotter, spec_augment(data_config(cfg.data).augment)).train()
     optimizer = instantiate(cfg.optimizer)(params=spotter.parameters())
     wave = random_crop(0.1 * torch.randn(BATCH, CLIP), spotter.window_samples, torch.Generator().manual_seed(0))
     labels = torch.arange(BATCH) % len(spotter.labels)

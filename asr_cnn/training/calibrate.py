@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
+from asr_cnn.data.corpus.config import CorpusConfig, corpus_config
 from asr_cnn.evaluation.calibration import write_calibration
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.training.config import LiveConfig, trainer_config
@@ -24,17 +25,17 @@ from asr_cnn.training.outputs import METRICS_NAME, MODEL_NAME
 log = logging.getLogger(__name__)
 
 
-def save_calibrated(cfg_data: DictConfig, live: LiveConfig, run_dir: Path, spotter: KeywordSpotter,
+def save_calibrated(corpus: CorpusConfig, live: LiveConfig, run_dir: Path, spotter: KeywordSpotter,
                     device: torch.device) -> dict[str, Any]:
-    """Calibrate ``spotter`` (:func:`~asr_cnn.training.live.shipped_calibration`) on the corpus ``cfg_data``
-    names, save it as ``<run_dir>/model.pt`` and check it on the held-out real speech (``metrics.json`` beside it).
+    """Calibrate ``spotter`` (:func:`~asr_cnn.training.live.shipped_calibration`) on ``corpus``, save it as
+    ``<run_dir>/model.pt`` and check it on the held-out real speech (``metrics.json`` beside it).
 
     Raises:
-        ValueError: The corpus at ``cfg_data.root`` has no validation streams.
+        ValueError: The corpus at ``corpus.root`` has no validation streams.
     """
-    calibrated = shipped_calibration(cfg_data, live, spotter, device)
+    calibrated = shipped_calibration(corpus, live, spotter, device)
     if calibrated is None:
-        raise ValueError(f"{cfg_data.root}: no validation streams to calibrate on; build the corpus the model was "
+        raise ValueError(f"{corpus.root}: no validation streams to calibrate on; build the corpus the model was "
                          "trained on (recipes/make_data.py with the same data settings)")
     write_calibration(spotter.extra, calibrated)
     output = Path(run_dir) / MODEL_NAME
@@ -42,7 +43,7 @@ def save_calibrated(cfg_data: DictConfig, live: LiveConfig, run_dir: Path, spott
     spotter.save(output)
     result = {"model": str(output), "thresholds": spotter.extra["thresholds"],
               "calibration": spotter.extra["calibration"],
-              "real_heldout": real_heldout_check(cfg_data, live, spotter, device)}
+              "real_heldout": real_heldout_check(corpus, live, spotter, device)}
     (output.parent / METRICS_NAME).write_text(json.dumps(result, indent=2))
     heldout = result["real_heldout"] or {"fa_per_hour": float("nan")}
     log.info("calibrated: thresholds %s, validation recall %.3f; %.2f false alarms per hour of held-out real speech "
@@ -57,7 +58,7 @@ def recalibrate(cfg: DictConfig) -> dict[str, Any]:
     Raises:
         FileNotFoundError, ValueError: The checkpoint cannot be loaded, or as for :func:`save_calibrated`.
     """
-    trainer = trainer_config(cfg.trainer)
+    trainer, corpus = trainer_config(cfg.trainer), corpus_config(cfg.data)
     device = resolve_device(trainer.device)
     spotter = KeywordSpotter.load(cfg.checkpoint, map_location=device)
-    return save_calibrated(cfg.data, trainer.live, cfg.run_dir, spotter, device)
+    return save_calibrated(corpus, trainer.live, cfg.run_dir, spotter, device)

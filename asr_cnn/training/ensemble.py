@@ -14,6 +14,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
+from asr_cnn.data.corpus.config import corpus_config
 from asr_cnn.models.group import same_layer
 from asr_cnn.models.speech_embedding import SpeechEmbedding
 from asr_cnn.models.speech_embedding_tdnn import SpeechEmbeddingTDNN
@@ -78,9 +79,9 @@ def combine(cfg: DictConfig) -> dict[str, Any]:
         FileNotFoundError, ValueError: A member is not a readable checkpoint (:meth:`KeywordSpotter.load`),
             or the members do not combine (:func:`ensemble_of`), or the corpus has no validation streams.
     """
-    trainer = trainer_config(cfg.trainer)
+    trainer, corpus = trainer_config(cfg.trainer), corpus_config(cfg.data)
     device = resolve_device(trainer.device)
     paths = [Path(path) for path in cfg.members]
     ensemble = ensemble_of([KeywordSpotter.load(path) for path in paths]).to(device)
     ensemble.extra["members"] = [str(path) for path in paths]
-    return save_calibrated(cfg.data, trainer.live, cfg.run_dir, ensemble, device)
+    return save_calibrated(corpus, trainer.live, cfg.run_dir, ensemble, device)

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from omegaconf import DictConfig
 
+from asr_cnn.data.corpus.config import CorpusConfig
 from asr_cnn.data.corpus.streams import stream_folder
 from asr_cnn.data.datasets.real import real_material
 from asr_cnn.detect.detector import DEFAULT_REFRACTORY_S, Detector, rows_for
@@ -62,11 +62,10 @@ def validation_calibration(root: Path, live: LiveConfig, spotter: KeywordSpotter
     return calibrate_smoothing(scored, live.target_fa_per_hour, live.tail_events, spans)
 
 
-def shipped_calibration(cfg_data: DictConfig, live: LiveConfig, spotter: KeywordSpotter, device: torch.device,
+def shipped_calibration(corpus: CorpusConfig, live: LiveConfig, spotter: KeywordSpotter, device: torch.device,
                         selected: Calibration | None = None, cached: Callable[[Detector], Scored] | None = None
                         ) -> Calibration | None:
-    """The calibration a trained model ships with; ``None`` when the corpus ``cfg_data`` (``data``) names has
-    no validation streams.
+    """The calibration a trained model ships with; ``None`` when ``corpus`` has no validation streams.
 
     With ``live.real_speech.calibrate``, each keyword's threshold spends its share of
     ``live.target_fa_per_hour`` on the shipped real speech's validation speakers, and the smoothing
@@ -76,19 +75,19 @@ def shipped_calibration(cfg_data: DictConfig, live: LiveConfig, spotter: Keyword
     validation streams from cached features (as for :func:`validation_calibration`).
     """
     if not live.real_speech.calibrate:
-        return selected or validation_calibration(cfg_data.root, live, spotter, device, cached)
-    folder = validation_folder(cfg_data.root)
+        return selected or validation_calibration(corpus.root, live, spotter, device, cached)
+    folder = validation_folder(corpus.root)
     if folder is None:
         return None
     raw = functools.partial(Detector, spotter, smoothing_s=0.0, refractory_s=DEFAULT_REFRACTORY_S, device=device)
     real = score_real(raw(batch_size=STREAMS),
-                      *real_material(cfg_data, live.real_speech, "validation", list(raw().thresholds)))
+                      *real_material(corpus, live.real_speech, "validation", list(raw().thresholds)))
     spans = [rows_for(seconds, spotter) for seconds in live.smoothing_s]
     validation = cached(raw()) if cached is not None else score_validation(raw(), [folder])
     return calibrate_real(real, validation, live.target_fa_per_hour, live.tail_events, spans)
 
 
-def real_heldout_check(cfg_data: DictConfig, live: LiveConfig, spotter: KeywordSpotter, device: torch.device
+def real_heldout_check(corpus: CorpusConfig, live: LiveConfig, spotter: KeywordSpotter, device: torch.device
                        ) -> dict[str, Any] | None:
     """False alarms per hour, thresholds as shipped, on the shipped real speech held out from training and
     calibration (its test speakers), beside the target; ``None`` without such speech.
@@ -96,7 +95,7 @@ def real_heldout_check(cfg_data: DictConfig, live: LiveConfig, spotter: KeywordS
     The model's rate is the sum of its keywords' rates, each counted on the utterances that do not say it.
     """
     detector = Detector(spotter, batch_size=STREAMS, device=device)
-    waves, excluded = real_material(cfg_data, live.real_speech, "test", list(detector.thresholds))
+    waves, excluded = real_material(corpus, live.real_speech, "test", list(detector.thresholds))
     if not waves:
         return None
     per_keyword = real_false_alarms(score_real(detector, waves, excluded), detector.thresholds)

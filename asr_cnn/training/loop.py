@@ -15,7 +15,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, Dataset
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from asr_cnn.data.corpus.config import AugmentSpec, CorpusConfig, DataConfig, corpus_config, data_config
 from asr_cnn.data.datasets.negatives import Window
 from asr_cnn.data.datasets.training_set import LiveData, build_live_data
 from asr_cnn.data.datasets.windows import random_crop
@@ -90,15 +91,15 @@ def class_weights(weights: dict[str, float] | None, labels: list[str]) -> torch.
     return torch.tensor([float(weights.get(label, 1.0)) for label in labels])
 
 
-def spec_augment(cfg: DictConfig) -> nn.Module | None:
+def spec_augment(augment: AugmentSpec | None) -> nn.Module | None:
     """SpecAugment from ``data.augment.spec``, or ``None`` when the config has none."""
     from asr_cnn.data import SpecAugment
 
-    spec = (cfg.data.get("augment") or {}).get("spec")
-    return SpecAugment(**spec) if spec else None
+    spec = augment.spec if augment is not None else None
+    return SpecAugment(**asdict(spec)) if spec is not None else None
 
 
-def build_datasets(cfg: DictConfig, trainer: TrainerConfig, labels: list[str], window: int,
+def build_datasets(data: DataConfig, corpus: CorpusConfig, trainer: TrainerConfig, labels: list[str], window: int,
                    ctx: distributed.DistContext) -> tuple[LiveData, Dataset]:
     """Build the corpus (rank 0; a no-op when already built) and open its train and validation splits.
 
@@ -109,10 +110,10 @@ def build_datasets(cfg: DictConfig, trainer: TrainerConfig, labels: list[str], w
     from asr_cnn.data import SpeechCommands, build_corpus
 
     if ctx.is_main:
-        build_corpus(cfg.data)
+        build_corpus(data)
     distributed.barrier(ctx)
-    return (build_live_data(cfg.data, trainer.live, trainer.seed, labels, window),
-            SpeechCommands(Path(cfg.data.root), "validation", labels))
+    return (build_live_data(corpus, data.augment, trainer.live, trainer.seed, labels, window),
+            SpeechCommands(corpus.root, "validation", labels))
 
 
 def train(cfg: DictConfig) -> dict:
@@ -140,8 +141,8 @@ def train(cfg: DictConfig) -> dict:
 class Run:
     """Everything one training process works with (the loop's arguments, gathered)."""
 
-    cfg: DictConfig
     trainer: TrainerConfig
+    corpus: CorpusConfig
     ctx: distributed.DistContext
     spotter: KeywordSpotter
     forward: nn.Module
@@ -177,21 +178,29 @@ class Run:
 
 
 def build_run(cfg: DictConfig, ctx: distributed.DistContext) -> Run:
-    """Spotter, data, optimiser, scheduler, gradient scaler and loss of one training process, on ``ctx.device``."""
-    trainer = trainer_config(cfg.trainer)
+    """Spotter, data, optimiser, scheduler, gradient scaler and loss of one training process, on ``ctx.device``.
+
+    ``cfg.trainer`` and ``cfg.data`` are read as typed objects, checked once here; the spotter, optimiser and
+    scheduler are built from their ``_target_`` configs.
+
+    Raises:
+        CorpusError: A bad ``data`` setting (:func:`~asr_cnn.data.corpus.config.corpus_config`).
+    """
+    trainer, data = trainer_config(cfg.trainer), data_config(cfg.data)
+    corpus = corpus_config(data)
     torch.manual_seed(trainer.seed)  # the same initial weights on every rank
     spotter = KeywordSpotter.from_config(cfg).to(ctx.device)
-    live, val_set = build_datasets(cfg, trainer, spotter.labels, spotter.window_samples, ctx)
+    live, val_set = build_datasets(data, corpus, trainer, spotter.labels, spotter.window_samples, ctx)
     prefix_threads = trainer.threads or cores(ctx)  # large batches through the frozen prefix: every core helps
     with torch_threads(prefix_threads):
         cache = build_feature_cache(trainer, spotter, live, ctx.device)
     forward: nn.Module = (CachedForward(cache.split.rest) if cache is not None
-                          else TrainingForward(spotter, spec_augment(cfg))).to(ctx.device)
+                          else TrainingForward(spotter, spec_augment(data.augment))).to(ctx.device)
     if ctx.distributed:
         forward = DistributedDataParallel(forward, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
     groups = parameter_groups(spotter, cfg.optimizer.lr, trainer.pretrained_lr_scale)
     optimizer = instantiate(cfg.optimizer)(params=groups)
-    run = Run(cfg, trainer, ctx, spotter, forward, loader=None,
+    run = Run(trainer, corpus, ctx, spotter, forward, loader=None,
                optimizer=optimizer, scheduler=instantiate(cfg.scheduler)(optimizer=optimizer),
                scaler=torch.amp.GradScaler(ctx.device.type,
                                            enabled=trainer.precision == MIXED_PRECISION and ctx.device.type == "cuda"),
@@ -202,7 +211,7 @@ def build_run(cfg: DictConfig, ctx: distributed.DistContext) -> Run:
         started = time.perf_counter()
         with torch_threads(prefix_threads):
             run.validation = build_cached_validation(
-                cache.split, spotter.window_samples, spotter.sample_rate, val_set, validation_folder(cfg.data.root),
+                cache.split, spotter.window_samples, spotter.sample_rate, val_set, validation_folder(corpus.root),
                 [label for label in spotter.labels if label not in NON_KEYWORDS], trainer.eval_batch_size, ctx.device)
         log.info("validation features: %d clips and %.1f h of streams in %.0f s", len(run.validation.targets),
                  sum(run.validation.seconds) / 3600, time.perf_counter() - started)
@@ -269,16 +278,16 @@ def _train(cfg: DictConfig, trainer: TrainerConfig, ctx: distributed.DistContext
         if run.best is not None:
             spotter.load_state_dict(torch.load(run.run_dir / BEST_NAME, map_location=ctx.device, weights_only=True))
         # best.pt was calibrated on the streams when it was chosen; the shipped calibration may reuse that.
-        calibrated = shipped_calibration(cfg.data, trainer.live, spotter, ctx.device, run.best_calibration,
+        calibrated = shipped_calibration(run.corpus, trainer.live, spotter, ctx.device, run.best_calibration,
                                          run.validation.scored if run.validation is not None else None)
         if calibrated is not None:
             write_calibration(spotter.extra, calibrated)
         spotter.save(run.run_dir / MODEL_NAME)
-        metrics = write_run_outputs(cfg, spotter, run.history, run.run_dir, device=ctx.device)
+        metrics = write_run_outputs(trainer, run.corpus.root, spotter, run.history, run.run_dir, device=ctx.device)
         if calibrated is not None:
             metrics["calibration"] = spotter.extra["calibration"] | {
                 "thresholds": spotter.extra["thresholds"], "selected_epoch": (run.best or {}).get("epoch"),
-                "real_heldout": real_heldout_check(cfg.data, trainer.live, spotter, ctx.device)}
+                "real_heldout": real_heldout_check(run.corpus, trainer.live, spotter, ctx.device)}
             (run.run_dir / METRICS_NAME).write_text(json.dumps(metrics, indent=2))
         result.update(model=str(run.run_dir / MODEL_NAME), metrics=metrics)
     distributed.barrier(ctx)
@@ -292,7 +301,7 @@ def select(run: Run, epoch: int) -> dict[str, float]:
         ``val_recall`` and ``val_fa_per_hour`` at the calibrated thresholds (empty without validation streams).
     """
     cached = run.validation.scored if run.validation is not None else None
-    calibration = validation_calibration(run.cfg.data.root, run.trainer.live, run.spotter, run.ctx.device, cached)
+    calibration = validation_calibration(run.corpus.root, run.trainer.live, run.spotter, run.ctx.device, cached)
     if calibration is None:
         return {}
     fa_per_hour = calibration.point.fa_per_hour or 0.0

@@ -7,11 +7,11 @@ import logging
 from pathlib import Path
 
 import torch
-from omegaconf import DictConfig
 
 from asr_cnn.evaluation.clips import evaluate_dataset
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.evaluation.plots import plot_confusion
+from asr_cnn.training.config import TrainerConfig
 from asr_cnn.training.plots import plot_curves
 from asr_cnn.training.report import write_report
 
@@ -26,29 +26,30 @@ IMAGES = {"Training curves": CURVES_NAME, "Confusion matrices (rows: true class)
 CONFUSION_SPLITS = ("test", "test_engine")  # the held-out splits are the ones worth looking at
 
 
-def evaluate_splits(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device) -> dict[str, dict]:
-    """Metrics of every split in ``cfg.trainer.eval_splits``."""
+def evaluate_splits(trainer: TrainerConfig, root: Path, spotter: KeywordSpotter, device: torch.device
+                    ) -> dict[str, dict]:
+    """Metrics of every split in ``trainer.eval_splits`` of the corpus at ``root``."""
     from asr_cnn.data import SpeechCommands
 
     splits = {}
-    for split in cfg.trainer.eval_splits:
-        dataset = SpeechCommands(cfg.data.root, split, spotter.labels)
-        splits[split] = evaluate_dataset(spotter, dataset, batch_size=cfg.trainer.eval_batch_size, device=device,
-                                         num_workers=cfg.trainer.num_workers)
+    for split in trainer.eval_splits:
+        dataset = SpeechCommands(root, split, spotter.labels)
+        splits[split] = evaluate_dataset(spotter, dataset, batch_size=trainer.eval_batch_size, device=device,
+                                         num_workers=trainer.num_workers)
         log.info("%s accuracy: %.4f (%d clips)", split, splits[split]["accuracy"] or float("nan"), splits[split]["n"])
     return splits
 
 
-def write_run_outputs(cfg: DictConfig, spotter: KeywordSpotter, history: list[dict], run_dir: Path, *,
-                      device: torch.device) -> dict:
-    """Evaluate the trained spotter and write ``metrics.json``, the PNGs and ``report.md``.
+def write_run_outputs(trainer: TrainerConfig, root: Path, spotter: KeywordSpotter, history: list[dict],
+                      run_dir: Path, *, device: torch.device) -> dict:
+    """Evaluate the trained spotter on the corpus at ``root`` and write ``metrics.json``, the PNGs and ``report.md``.
 
     Returns:
         The metrics as written to ``metrics.json``.
     """
-    splits = evaluate_splits(cfg, spotter, device)
+    splits = evaluate_splits(trainer, root, spotter, device)
     metrics = {
-        "model": cfg.model._target_,
+        "model": spotter.config["model"]["_target_"],
         "params": sum(p.numel() for p in spotter.parameters()),
         "labels": spotter.labels,
         "epochs": len(history),

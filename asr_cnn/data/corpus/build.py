@@ -24,7 +24,7 @@ from omegaconf import DictConfig
 from asr_cnn.data.corpus.background import (NOISE_DIR, NOISE_FILES, SILENCE_KINDS, TRAIN_NOISE_DIR, babble_jobs,
                                             make_noises, noise_key, read_noises, render_silence, write_noises)
 from asr_cnn.data.corpus.cache import digest, read_stamp, write_stamp
-from asr_cnn.data.corpus.config import CorpusConfig, CorpusError, EngineSpec, corpus_config
+from asr_cnn.data.corpus.config import CorpusConfig, CorpusError, DataConfig, EngineSpec, corpus_config
 from asr_cnn.data.corpus.manifest import MANIFEST_FILE, SPLIT_LISTS, Record, read_manifest, write_manifest
 from asr_cnn.data.corpus.plan import CLIP_FORMAT, assign_splits, plan_silence, plan_speech
 from asr_cnn.data.corpus.running import (RUNNING_FORMAT, drop_stale_running, running_jobs, running_keys, running_paths,
@@ -71,11 +71,12 @@ class BuildReport:
         return read_manifest(self.root)
 
 
-def build_corpus(cfg_data: DictConfig | Mapping[str, Any]) -> BuildReport:
+def build_corpus(cfg_data: DataConfig | DictConfig | Mapping[str, Any]) -> BuildReport:
     """Synthesize the corpus of a data config, or do nothing when it is already built.
 
     Args:
-        cfg_data: The ``data`` config node; ``root`` is taken relative to the current directory.
+        cfg_data: The ``data`` config node (or its :class:`DataConfig`); ``root`` is taken relative to the
+            current directory.
 
     Returns:
         What was done, with every skipped clip named.
@@ -89,7 +90,7 @@ def build_corpus(cfg_data: DictConfig | Mapping[str, Any]) -> BuildReport:
         return _build(cfg_data)
 
 
-def _build(cfg_data: DictConfig | Mapping[str, Any]) -> BuildReport:
+def _build(cfg_data: DataConfig | DictConfig | Mapping[str, Any]) -> BuildReport:
     """:func:`build_corpus` on one torch thread."""
     start = time.monotonic()
     config = corpus_config(cfg_data)

@@ -210,16 +210,27 @@ class CorpusConfig:
         return _plain({k: v for k, v in self.__dict__.items() if k not in ("root", "workers")})
 
 
-def corpus_config(cfg: DictConfig | Mapping[str, Any]) -> CorpusConfig:
-    """Check a data config and turn it into a :class:`CorpusConfig`.
-
-    Args:
-        cfg: The ``data`` node of a Hydra config, or an equivalent mapping; ``root`` relative to the cwd.
+def data_config(cfg: DictConfig | Mapping[str, Any]) -> DataConfig:
+    """The ``data`` node of a Hydra config (or an equivalent mapping) as a :class:`DataConfig`, each field's
+    own check made (:func:`corpus_config` checks the whole).
 
     Raises:
         CorpusError: A missing field or a bad value, named.
     """
-    data = typed(DataConfig, cfg, "data")
+    return typed(DataConfig, cfg, "data")
+
+
+def corpus_config(cfg: DataConfig | DictConfig | Mapping[str, Any]) -> CorpusConfig:
+    """Check a data config and turn it into a :class:`CorpusConfig`.
+
+    Args:
+        cfg: The ``data`` node of a Hydra config, an equivalent mapping, or its :class:`DataConfig`; ``root``
+            relative to the cwd.
+
+    Raises:
+        CorpusError: A missing field or a bad value, named.
+    """
+    data = data_config(cfg)
     if any(isinstance(k, bool) for k in data.keywords):
         raise CorpusError(f"data.keywords holds a boolean ({data.keywords}): YAML reads bare yes/no/on/off "
                           "as booleans, so quote them: ['yes', 'no']")

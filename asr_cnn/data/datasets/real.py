@@ -2,7 +2,8 @@
 
 LibriSpeech's speakers are divided by ``data.real_negatives.splits`` (when ``data.real_negatives.enabled``),
 speechocean762's by ``trainer.live.real_speech.splits``; an utterance serves the keywords it does not say
-(:func:`~asr_cnn.data.corpus.realnegatives.usable`).
+(:func:`~asr_cnn.data.corpus.realnegatives.usable`). Each function takes the run's corpus config, checked
+(:func:`~asr_cnn.data.corpus.config.corpus_config`), for its seed, keywords and ``real_negatives``.
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from omegaconf import DictConfig
 
 from asr_cnn.audio import load_audios
-from asr_cnn.data.corpus.config import SPLITS, corpus_config, split_fractions
+from asr_cnn.data.corpus.config import SPLITS, CorpusConfig, split_fractions
 from asr_cnn.data.corpus.realnegatives import SPEECHOCEAN_DIR, RealNegative, real_negatives, usable
 from asr_cnn.schema import flag, setting
 
@@ -28,24 +28,22 @@ class RealSpeechConfig:
     max_hours: float | None = setting("be null or a number of hours > 0", lambda v: v is None or v > 0)
 
 
-def shipped_real(cfg_data: DictConfig, real: RealSpeechConfig, split: str) -> list[RealNegative]:
+def shipped_real(corpus: CorpusConfig, real: RealSpeechConfig, split: str) -> list[RealNegative]:
     """The shipped real utterances of ``split``: LibriSpeech's speakers divided by ``data.real_negatives.splits``
     (when ``data.real_negatives.enabled``), speechocean762's by ``real.splits``."""
-    config = corpus_config(cfg_data)
-    librispeech = real_negatives(config.real_negatives.splits, config.seed) if config.real_negatives.enabled else []
-    speechocean = real_negatives(real.splits, config.seed, SPEECHOCEAN_DIR)
+    librispeech = real_negatives(corpus.real_negatives.splits, corpus.seed) if corpus.real_negatives.enabled else []
+    speechocean = real_negatives(real.splits, corpus.seed, SPEECHOCEAN_DIR)
     return [item for item in (*librispeech, *speechocean) if item.split == split]
 
 
-def real_speech(cfg_data: DictConfig, real: RealSpeechConfig, split: str) -> list[torch.Tensor]:
+def real_speech(corpus: CorpusConfig, real: RealSpeechConfig, split: str) -> list[torch.Tensor]:
     """The shipped real speech of ``split`` that says none of the keywords (:func:`usable`).
 
     Shape:
         Output: one (S_i,) waveform per utterance.
     """
-    config = corpus_config(cfg_data)
-    items = [item for item in shipped_real(cfg_data, real, split)
-             if usable(item, config.keywords, config.real_negatives.common_words)]
+    items = [item for item in shipped_real(corpus, real, split)
+             if usable(item, corpus.keywords, corpus.real_negatives.common_words)]
     return load_audios([item.path for item in within_hours(items, real.max_hours)])
 
 
@@ -57,7 +55,7 @@ def within_hours(items: list[RealNegative], max_hours: float | None) -> list[Rea
     return items[:int((seconds <= max_hours * 3600).sum())]
 
 
-def real_material(cfg_data: DictConfig, real: RealSpeechConfig, split: str, keywords: list[str]
+def real_material(corpus: CorpusConfig, real: RealSpeechConfig, split: str, keywords: list[str]
                   ) -> tuple[list[torch.Tensor], dict[str, list[int]]]:
     """The shipped real speech of ``split`` for calibrating ``keywords``: the utterances that are negatives of
     at least one of them (up to ``real.max_hours``) and, per keyword, those that may say it (:func:`usable`).
@@ -65,8 +63,8 @@ def real_material(cfg_data: DictConfig, real: RealSpeechConfig, split: str, keyw
     Shape:
         Output waves: one (S_i,) per utterance.
     """
-    common = corpus_config(cfg_data).real_negatives.common_words
-    items = [item for item in shipped_real(cfg_data, real, split)
+    common = corpus.real_negatives.common_words
+    items = [item for item in shipped_real(corpus, real, split)
              if any(usable(item, [keyword], common) for keyword in keywords)]
     items = within_hours(items, real.max_hours)
     excluded = {keyword: [i for i, item in enumerate(items) if not usable(item, [keyword], common)]

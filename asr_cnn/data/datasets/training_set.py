@@ -1,23 +1,25 @@
 """The training set of a live-stream run: clips, windows of keyword-free speech, keywords in context,
 and the hard negatives mining adds (:mod:`asr_cnn.training.mining` finds them).
 
-Settings: ``data`` (the corpus, its augmentation) and ``trainer.live`` (how much of each part).
+Settings: the corpus (:class:`~asr_cnn.data.corpus.config.CorpusConfig`), ``data.augment``
+(:class:`~asr_cnn.data.corpus.config.AugmentSpec`) and ``trainer.live`` (how much of each part).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from omegaconf import MISSING, DictConfig
+from omegaconf import MISSING
 
 from asr_cnn.constants import SAMPLE_RATE
 from asr_cnn.data.acoustics.augment import WaveAugment
 from asr_cnn.data.corpus.background import NOISE_DIR, TRAIN_NOISE_DIR
+from asr_cnn.data.corpus.config import AugmentSpec, CorpusConfig
 from asr_cnn.data.corpus.labels import SILENCE, UNKNOWN
 from asr_cnn.data.corpus.running import read_running
 from asr_cnn.data.datasets.context import KeywordsInContext
@@ -48,13 +50,13 @@ class TrainingSetConfig:
     real_speech: RealSpeechConfig = MISSING
 
 
-def train_augment(cfg_data: DictConfig, seed: int, **changes: Any) -> WaveAugment | None:
-    """``data.augment`` with the train region of the corpus's noise files (``changes`` override settings)."""
-    if not cfg_data.get("augment"):
+def train_augment(augment: AugmentSpec | None, root: Path, seed: int, **changes: Any) -> WaveAugment | None:
+    """``augment`` (``data.augment``) with the train region of the noise files of the corpus at ``root``
+    (``changes`` override settings)."""
+    if augment is None:
         return None
-    root = Path(cfg_data.root)
     noise_dir = root / TRAIN_NOISE_DIR if (root / TRAIN_NOISE_DIR).is_dir() else root / NOISE_DIR
-    return WaveAugment.from_config({**dict(cfg_data.augment), **changes}, noise_dir, seed=seed)
+    return WaveAugment.from_config({**asdict(augment), **changes}, noise_dir, seed=seed)
 
 
 @dataclass
@@ -85,14 +87,14 @@ class LiveData:
         return Mixture([self.clips, *self.parts, *mined])
 
 
-def build_live_data(cfg_data: DictConfig, live: TrainingSetConfig, seed: int, labels: list[str], window: int
-                    ) -> LiveData:
-    """The training set that ``live`` describes over the built corpus that ``cfg_data`` (``data``) names."""
-    root = Path(cfg_data.root)
-    augment = train_augment(cfg_data, seed)
+def build_live_data(corpus: CorpusConfig, augment_spec: AugmentSpec | None, live: TrainingSetConfig, seed: int,
+                    labels: list[str], window: int) -> LiveData:
+    """The training set that ``live`` describes over the built ``corpus``, augmented by ``augment_spec``."""
+    root = corpus.root
+    augment = train_augment(augment_spec, root, seed)
     item = item_samples(window)  # a clip, or the window when longer; training crops the window
     speech = [s for s in (read_running(root, "train"),) if s is not None]
-    real = real_speech(cfg_data, live.real_speech, "train") if live.real_negatives else []
+    real = real_speech(corpus, live.real_speech, "train") if live.real_negatives else []
     if real:
         speech.append(torch.cat(real))
     unknown = labels.index(UNKNOWN)
@@ -111,7 +113,7 @@ def build_live_data(cfg_data: DictConfig, live: TrainingSetConfig, seed: int, la
     parts = [NegativeWindows(sources, count(live.speech_windows), unknown, augment, seed),
              KeywordsInContext(keywords, labels, unknown, sources, count(live.context_windows), item, window,
                                partial_fraction=live.partial_fraction, tail_s=live.tail_s, gap_s=live.gap_s,
-                               augment=train_augment(cfg_data, seed, shift_s=0.0), seed=seed)]
+                               augment=train_augment(augment_spec, root, seed, shift_s=0.0), seed=seed)]
     log.info("live training set: %d clips, %d speech windows, %d keywords in context from %.1f minutes of "
              "running%s speech", len(clips), len(parts[0]), len(parts[1]),
              sum(s.shape[0] for s in speech) / SAMPLE_RATE / 60, " and real" if real else "")
