@@ -3,7 +3,7 @@
 Recipes, console commands, the demo, tools and tests all compose from this one folder, so an installed
 wheel and a clone read the same configs: the editable install of a clone maps ``asr_cnn.conf`` to
 ``conf/`` as the wheel carries it. Importing this module registers the config groups' schemas
-(:data:`SCHEMAS`) in Hydra's ``ConfigStore``, so composing checks every value against them.
+(:data:`SCHEMAS`, :data:`OPTION_SCHEMAS`) in Hydra's ``ConfigStore``, so composing checks every value against them.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from omegaconf import DictConfig
 from asr_cnn import conf
 from asr_cnn.data.corpus.config import DataConfig
 from asr_cnn.detect.config import DetectorConfig
-from asr_cnn.models.config import SpotterConfig
+from asr_cnn.frontend.config import FRONTEND_SCHEMAS
+from asr_cnn.models.config import HEAD_SCHEMAS, MODEL_SCHEMAS, SpotterConfig
 from asr_cnn.schema import composition_error
-from asr_cnn.training.config import CosineConfig, MomentumConfig, OptimizerConfig, SGDConfig, StepConfig, TrainerConfig
+from asr_cnn.training.config import OPTIMIZER_SCHEMAS, SCHEDULER_SCHEMAS, TrainerConfig
 
 CONF_DIR = Path(conf.__file__).resolve().parent
 """The config folder: ``conf/`` in a clone, ``asr_cnn/conf/`` in an installed wheel."""
@@ -31,17 +32,17 @@ SCHEMAS: dict[str, type] = {"data": DataConfig, "detector": DetectorConfig, "spo
 """Config group (or a key of a primary config: ``spotter``) -> its schema, stored as ``<group>/schema``, which
 ``conf/<group>/default.yaml`` (``conf/train.yaml``) extends."""
 
-OPTION_SCHEMAS: dict[str, type] = {
-    "optimizer/adam": OptimizerConfig, "optimizer/rmsprop": MomentumConfig, "optimizer/sgd": SGDConfig,
-    "scheduler/cosine": CosineConfig, "scheduler/step": StepConfig}
-"""Config file of a group whose options build different classes -> its schema, stored as
-``<group>/<option>_schema``, which ``conf/<group>/<option>.yaml`` extends."""
+OPTION_SCHEMAS: dict[str, dict[str, type]] = {
+    "frontend": FRONTEND_SCHEMAS, "model": MODEL_SCHEMAS, "head": HEAD_SCHEMAS, "optimizer": OPTIMIZER_SCHEMAS,
+    "scheduler": SCHEDULER_SCHEMAS}
+"""Config group whose options build different classes -> option -> the schema of its constructor's config,
+stored as ``<group>/<option>_schema``, which ``conf/<group>/<option>.yaml`` extends."""
 
 for group, schema in SCHEMAS.items():
     ConfigStore.instance().store(group=group, name="schema", node=schema)
-for path, schema in OPTION_SCHEMAS.items():
-    group, option = path.split("/")
-    ConfigStore.instance().store(group=group, name=f"{option}_schema", node=schema)
+for group, options in OPTION_SCHEMAS.items():
+    for option, schema in options.items():
+        ConfigStore.instance().store(group=group, name=f"{option}_schema", node=schema)
 
 
 def compose_config(name: str, overrides: Sequence[str] = ()) -> DictConfig:

@@ -3,8 +3,8 @@
 A schema registered in Hydra's ``ConfigStore`` (:data:`asr_cnn.config.SCHEMAS`) is the base of its config
 group: ``conf/<group>/default.yaml`` lists ``schema`` first in its defaults, so every value the YAML, an
 experiment or an override sets is type-checked while composing (``trainer.max_epochs=abc`` fails there).
-A group of ``_target_`` configs whose constructors take different arguments (``optimizer``) has a schema per
-option instead (:data:`asr_cnn.config.OPTION_SCHEMAS`, each extending :class:`Target`), which
+A group of ``_target_`` configs whose constructors take different arguments (``model``, ``optimizer``) has a
+schema per option instead (:data:`asr_cnn.config.OPTION_SCHEMAS`, each extending :class:`Target`), which
 ``conf/<group>/<option>.yaml`` lists first as ``<option>_schema``.
 Schema fields have no defaults (``MISSING``): the YAML gives every value, so defaults live in one place.
 
@@ -71,9 +71,15 @@ def interval(must: str, low: float = float("-inf"), high: float = float("inf")) 
 
 @dataclasses.dataclass
 class Target:
-    """The keys of a ``_target_`` config that Hydra's ``instantiate`` reads; a constructor's schema extends it."""
+    """The class a ``_target_`` config builds; the schema of a constructor's config extends it with the arguments."""
 
     _target_: str = setting("be a class path")
+
+
+@dataclasses.dataclass
+class Partial(Target):
+    """A ``_target_`` config that Hydra's ``instantiate`` turns into a partial (``_partial_: true``)."""
+
     _partial_: bool = flag()
 
 

@@ -9,11 +9,14 @@ from hydra.utils import instantiate
 
 from asr_cnn.config import CONF_DIR, compose_config
 from asr_cnn.data.corpus.config import corpus_config
+from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.training.config import trainer_config
 
 EXPERIMENTS = sorted(path.stem for path in (CONF_DIR / "experiment").glob("*.yaml"))
 OPTIMIZERS = sorted(path.stem for path in (CONF_DIR / "optimizer").glob("*.yaml"))
 SCHEDULERS = sorted(path.stem for path in (CONF_DIR / "scheduler").glob("*.yaml"))
+FRONTENDS = sorted(path.stem for path in (CONF_DIR / "frontend").glob("*.yaml"))
+HEADS = sorted(path.stem for path in (CONF_DIR / "head").glob("*.yaml"))
 DETECT = ["checkpoint=model.pt", "input=speech.wav"]
 
 
@@ -26,9 +29,11 @@ def test_every_experiment_composes_against_the_schemas(experiment):
 
 
 @pytest.mark.parametrize("name, overrides, message", [
-    ("detect", [*DETECT, "detector.fa_per_hour=abc"], "detector.fa_per_hour must be a number >= 0 (or null), got 'abc'"),
+    ("detect", [*DETECT, "detector.fa_per_hour=abc"],
+     "detector.fa_per_hour must be a number >= 0 (or null), got 'abc'"),
     ("detect", [*DETECT, "detector.runtime=bogus"], "detector.runtime must be auto, fast or eager, got 'bogus'"),
-    ("listen", ["checkpoint=model.pt", "detector.threshold=[1]"], "detector.threshold must be a number in [0, 1], got [1]"),
+    ("listen", ["checkpoint=model.pt", "detector.threshold=[1]"],
+     "detector.threshold must be a number in [0, 1], got [1]"),
     ("evaluate_stream", ["checkpoint=model.pt", "streams=s", "output_dir=o", "detector.smoothing_s=long"],
      "detector.smoothing_s must be a number >= 0 (or null), got 'long'"),
     ("train", ["spotter.window_seconds=abc"], "spotter.window_seconds must be a number > 0, got 'abc'"),
@@ -37,11 +42,29 @@ def test_every_experiment_composes_against_the_schemas(experiment):
     ("train", ["optimizer=rmsprop", "optimizer.momentum=[]"], "optimizer.momentum must be a number >= 0, got []"),
     ("calibrate", ["checkpoint=model.pt", "scheduler.T_max=1.5"], "scheduler.T_max must be an integer >= 1, got 1.5"),
     ("train", ["scheduler=step", "scheduler.gamma=abc"], "scheduler.gamma must be a number > 0, got 'abc'"),
+    ("train", ["model.channels=abc"], "model.channels must be a list of channel counts, one per layer, got 'abc'"),
+    ("train", ["~experiment", "model=res8", "model.blocks=x"], "model.blocks must be an integer >= 1, got 'x'"),
+    ("train", ["model.trainable_blocks=two"], "model.trainable_blocks must be an integer >= 0, got 'two'"),
+    ("train", ["head.dropout=abc"], "head.dropout must be a number in [0, 1], got 'abc'"),
+    ("train", ["head=tdnn_heads", "head.members=[]"], "head.members must be an integer >= 1, got []"),
+    ("train", ["~experiment", "frontend=mfcc", "frontend.n_mfcc=1.5"],
+     "frontend.n_mfcc must be an integer >= 1, got 1.5"),
+    ("train", ["frontend.top_db=abc"], "frontend.top_db must be a number of dB > 0 (or null), got 'abc'"),
 ])
 def test_a_bad_override_fails_while_composing_in_one_line_naming_the_key(name, overrides, message):
     with pytest.raises(ValueError) as raised:
         compose_config(name, overrides)
     assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS)
+@pytest.mark.parametrize("head", HEADS)
+def test_every_frontend_and_head_builds_from_its_typed_config(frontend, head):
+    model = "speech_embedding" if frontend == "speech_embedding_mel" else "tdnn"  # the backbone reads its own bands
+    cfg = compose_config("train", ["~experiment", f"frontend={frontend}", f"model={model}", f"head={head}",
+                                   "run_dir=run"])
+    spotter = KeywordSpotter.from_config(cfg)
+    assert spotter.config["frontend"]["_target_"] == cfg.frontend._target_
 
 
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from asr_cnn.schema import Target, number, setting
+from asr_cnn.schema import Partial, number, setting
 
 
 class Runtime(str, Enum):
@@ -28,7 +28,7 @@ class Runtime(str, Enum):
 
 
 @dataclass
-class DetectorConfig(Target):
+class DetectorConfig(Partial):
     """``detector``: the arguments of :class:`~asr_cnn.detect.Detector` a recipe sets, as a partial."""
 
     _convert_: str = setting("be none, partial, object or all")

@@ -13,7 +13,7 @@ from typing import Any
 from omegaconf import MISSING
 
 from asr_cnn.data.datasets.training_set import TrainingSetConfig
-from asr_cnn.schema import Target, flag, integer, number, positive, setting, typed
+from asr_cnn.schema import Partial, flag, integer, number, positive, setting, typed
 
 
 def _weights(weights: Any) -> bool:
@@ -70,30 +70,39 @@ class TrainerConfig:
 
 
 @dataclass
-class OptimizerConfig(Target):
-    """``optimizer``: what every optimiser takes (``conf/optimizer/adam.yaml``); the loop calls the partial with
-    the spotter's parameter groups, the pretrained ones at ``trainer.pretrained_lr_scale`` of ``lr``."""
+class AdamConfig(Partial):
+    """``optimizer``: Adam (``conf/optimizer/adam.yaml``). The loop calls every optimiser's partial with the
+    spotter's parameter groups, the pretrained ones at ``trainer.pretrained_lr_scale`` of ``lr``."""
 
     lr: float = positive()
     weight_decay: float = number(0)
 
 
 @dataclass
-class MomentumConfig(OptimizerConfig):
-    """``optimizer`` with momentum (``conf/optimizer/rmsprop.yaml``)."""
+class RMSpropConfig(Partial):
+    """``optimizer``: RMSprop with momentum (``conf/optimizer/rmsprop.yaml``)."""
 
+    lr: float = positive()
     momentum: float = number(0)
+    weight_decay: float = number(0)
 
 
 @dataclass
-class SGDConfig(MomentumConfig):
+class SGDConfig(Partial):
     """``optimizer``: SGD (``conf/optimizer/sgd.yaml``)."""
 
+    lr: float = positive()
+    momentum: float = number(0)
     nesterov: bool = flag()
+    weight_decay: float = number(0)
+
+
+OPTIMIZER_SCHEMAS: dict[str, type] = {"adam": AdamConfig, "rmsprop": RMSpropConfig, "sgd": SGDConfig}
+"""``conf/optimizer/<option>.yaml`` -> its schema."""
 
 
 @dataclass
-class CosineConfig(Target):
+class CosineConfig(Partial):
     """``scheduler``: cosine decay (``conf/scheduler/cosine.yaml``); the loop calls the partial with the optimiser."""
 
     T_max: int = integer(1)
@@ -101,11 +110,15 @@ class CosineConfig(Target):
 
 
 @dataclass
-class StepConfig(Target):
+class StepConfig(Partial):
     """``scheduler``: step decay (``conf/scheduler/step.yaml``); the loop calls the partial with the optimiser."""
 
     step_size: int = integer(1)
     gamma: float = positive()
+
+
+SCHEDULER_SCHEMAS: dict[str, type] = {"cosine": CosineConfig, "step": StepConfig}
+"""``conf/scheduler/<option>.yaml`` -> its schema."""
 
 
 def trainer_config(node: object) -> TrainerConfig:
