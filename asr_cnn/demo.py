@@ -48,8 +48,6 @@ COMMANDS_DIR = "commands"  # the run directory's folder for that set's figures
 DETECTIONS_NAME = "detections.json"
 SHOWN_EVENTS = 12  # detections listed; the JSON file has them all
 SCAN_BLOCK_SECONDS = 10.0  # events are the same for any chunking; long blocks cost fewer calls
-SCAN_RUNTIME = "eager"  # one stream in long blocks: whole-block convolutions cost 0.27 ms a hop, the fast runtime's
-                        # hop-by-hop step 0.65 (2 cores); the same events either way
 EVALUATION_THREADS = "threads=null"  # the demo has the machine to itself: real-speech scoring on every core
 
 
@@ -75,7 +73,7 @@ def scan_stream(model_path: Path, stream: Path) -> dict:
         ``labels`` (the stream's keyword count) and ``seconds`` (wall time of the scan).
     """
     started = time.perf_counter()
-    detector = Detector(KeywordSpotter.load(model_path), runtime=SCAN_RUNTIME)
+    detector = Detector(KeywordSpotter.load(model_path))
     events = list(detect_file(detector, stream, block_seconds=SCAN_BLOCK_SECONDS))
     labels = json.loads(stream.with_suffix(".json").read_text())
     flags = hit_flags(events, labels)  # the listing and the counts agree: a repeat detection is a false alarm
@@ -219,7 +217,7 @@ def run_demo(overrides: list[str], real_set: Path = REAL_SET, commands_set: Path
     print(f"[4/6] held-out synthetic test streams ({streams}), thresholds as shipped:", flush=True)
     det = evaluate_streams(compose_config("evaluate_stream", [
         f"checkpoint={result['model']}", f"streams={streams}", f"output_dir={run_dir}",
-        f"block_seconds={SCAN_BLOCK_SECONDS}", f"detector.runtime={SCAN_RUNTIME}"]))
+        f"block_seconds={SCAN_BLOCK_SECONDS}"]))
     print(f"      {stream_line(det['detector_thresholds'])} over {det['hours'] * 60:.0f} minutes", flush=True)
     scan = scan_stream(Path(result["model"]), corpus.streams[0])
     for event in scan["events"][:SHOWN_EVENTS]:
