@@ -3,7 +3,8 @@
 Recipes, console commands, the demo, tools and tests all compose from this one folder, so an installed
 wheel and a clone read the same configs: the editable install of a clone maps ``asr_cnn.conf`` to
 ``conf/`` as the wheel carries it. Importing this module registers the config groups' schemas
-(:data:`SCHEMAS`, :data:`OPTION_SCHEMAS`) in Hydra's ``ConfigStore``, so composing checks every value against them.
+(:data:`SCHEMAS`, :data:`OPTION_SCHEMAS`) and the recipes' (:data:`~asr_cnn.recipes.config.RECIPE_SCHEMAS`) in
+Hydra's ``ConfigStore``, so composing checks every value against them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from asr_cnn.data.corpus.config import DataConfig
 from asr_cnn.detect.config import DetectorConfig
 from asr_cnn.frontend.config import FRONTEND_SCHEMAS
 from asr_cnn.models.config import HEAD_SCHEMAS, MODEL_SCHEMAS, SpotterConfig
+from asr_cnn.recipes.config import RECIPE_SCHEMAS
 from asr_cnn.schema import composition_error
 from asr_cnn.training.config import OPTIMIZER_SCHEMAS, SCHEDULER_SCHEMAS, TrainerConfig
 
@@ -38,6 +40,8 @@ OPTION_SCHEMAS: dict[str, dict[str, type]] = {
 """Config group whose options build different classes -> option -> the schema of its constructor's config,
 stored as ``<group>/<option>_schema``, which ``conf/<group>/<option>.yaml`` extends."""
 
+for recipe, schema in RECIPE_SCHEMAS.items():
+    ConfigStore.instance().store(name=f"{recipe}_schema", node=schema)
 for group, schema in SCHEMAS.items():
     ConfigStore.instance().store(group=group, name="schema", node=schema)
 for group, options in OPTION_SCHEMAS.items():

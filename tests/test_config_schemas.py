@@ -50,6 +50,15 @@ def test_every_experiment_composes_against_the_schemas(experiment):
     ("train", ["~experiment", "frontend=mfcc", "frontend.n_mfcc=1.5"],
      "frontend.n_mfcc must be an integer >= 1, got 1.5"),
     ("train", ["frontend.top_db=abc"], "frontend.top_db must be a number of dB > 0 (or null), got 'abc'"),
+    ("detect", [*DETECT, "block_seconds=abc"], "block_seconds must be a number > 0, got 'abc'"),
+    ("listen", ["checkpoint=model.pt", "seconds=forever"], "seconds must be a number >= 0 (or null), got 'forever'"),
+    ("evaluate", ["checkpoint=model.pt", "run_dir=run", "batch_size=x"], "batch_size must be an integer >= 1, got 'x'"),
+    ("evaluate_real", ["checkpoint=model.pt", "output_dir=o", "other_words=maybe"],
+     "other_words must be true or false, got 'maybe'"),
+    ("evaluate_stream", ["checkpoint=model.pt", "streams=s", "output_dir=o", "target_fa_per_hour=low"],
+     "target_fa_per_hour must be a number >= 0, got 'low'"),
+    ("export", ["checkpoint=model.pt", "output=kws.onnx", "opset=x"], "opset must be an integer >= 1, got 'x'"),
+    ("receptive_field", ["checkpoint=model.pt", "channel=abc"], "channel must be an integer >= 0 (or null), got 'abc'"),
 ])
 def test_a_bad_override_fails_while_composing_in_one_line_naming_the_key(name, overrides, message):
     with pytest.raises(ValueError) as raised:
@@ -74,6 +83,20 @@ def test_every_optimizer_and_scheduler_builds_from_its_typed_config(optimizer, s
     built = instantiate(cfg.optimizer)(params=[torch.zeros(1, requires_grad=True)])
     instantiate(cfg.scheduler)(optimizer=built)
     assert built.param_groups[0]["initial_lr"] == cfg.optimizer.lr
+
+
+@pytest.mark.parametrize("name, overrides", [
+    ("detect", ["checkpoint=[wake.pt,commands.pt]", "input=speech.wav"]),
+    ("listen", ["checkpoint=model.pt", "input_device=3"]),
+    ("listen", ["checkpoint=model.pt", "input_device=pulse", "seconds=2.5"]),
+    ("evaluate", ["checkpoint=model.pt", "run_dir=run", "split=[test,test_engine]", "audio_dir=clips"]),
+    ("evaluate_real", ["checkpoint=model.pt", "output_dir=o", "positives=clips", "keyword=maybe"]),
+])
+def test_the_recipes_take_what_their_files_document(name, overrides):
+    cfg = compose_config(name, overrides)
+    for override in overrides:
+        key, value = override.split("=")
+        assert str(cfg[key]).replace("'", "").replace(" ", "") == value
 
 
 @pytest.mark.parametrize("override, thresholds", [
