@@ -5,7 +5,8 @@ group: ``conf/<group>/default.yaml`` lists ``schema`` first in its defaults, so 
 experiment or an override sets is type-checked while composing (``trainer.max_epochs=abc`` fails there).
 A group of ``_target_`` configs whose constructors take different arguments (``model``, ``optimizer``) has a
 schema per option instead (:data:`asr_cnn.config.OPTION_SCHEMAS`, each extending :class:`Target`), which
-``conf/<group>/<option>.yaml`` lists first as ``<option>_schema``.
+``conf/<group>/<option>.yaml`` lists first as ``<option>_schema``; a recipe's primary config lists its own
+(``<recipe>_schema``, :data:`asr_cnn.recipes.config.RECIPE_SCHEMAS`) the same way.
 Schema fields have no defaults (``MISSING``): the YAML gives every value, so defaults live in one place.
 
 Each field says what it must be (:func:`setting`): the phrase in its error message, and a check of what
