@@ -9,7 +9,9 @@ from hydra.utils import instantiate
 
 from asr_cnn.config import CONF_DIR, compose_config
 from asr_cnn.data.corpus.config import corpus_config
+from asr_cnn.detect.config import Runtime
 from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.streaming.engines import RUNTIMES
 from asr_cnn.training.config import trainer_config
 
 EXPERIMENTS = sorted(path.stem for path in (CONF_DIR / "experiment").glob("*.yaml"))
@@ -109,8 +111,12 @@ def test_thresholds_are_a_mapping_over_a_null_default(override, thresholds):
     assert compose_config("detect", [*DETECT, override]).detector.thresholds == thresholds
 
 
-@pytest.mark.parametrize("runtime", ["auto", "fast", "eager"])
+@pytest.mark.parametrize("runtime", RUNTIMES)
 def test_the_detector_receives_the_runtime_as_its_string(runtime):
     detector = instantiate(compose_config("detect", [*DETECT, f"detector.runtime={runtime}"]).detector)
     given = detector.keywords["runtime"]
     assert given == runtime and str(given) == runtime and f"{given}" == runtime and isinstance(given, str)
+
+
+def test_the_schema_offers_the_scanners_runtimes():
+    assert [member.value for member in Runtime] == list(RUNTIMES)

@@ -3,6 +3,7 @@
 
 Hydra checks the types while composing; each constructor checks the rest (that its lists have one entry per
 layer, a block count in range) when :meth:`~asr_cnn.models.spotter.KeywordSpotter.from_config` builds it.
+A new body needs no schema to train: a file that lists none in its defaults composes untyped.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ POOL = f"be {', '.join(POOLS[:-1])} or {POOLS[-1]}"  # how the head pools the wi
 
 
 def _per_layer(what: str) -> Any:
+    """A list with an entry per layer (the constructor checks the counts agree)."""
     return setting(f"be a list of {what}, one per layer")
 
 
 def _pair(what: str) -> Any:
+    """A (frequency, time) pair."""
     return setting(f"be [frequency, time] {what}")
 
 
