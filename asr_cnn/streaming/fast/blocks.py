@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import torch
 from torch import nn
 
 from asr_cnn.layers.streaming import State, StreamingLayer, reset_streams
-from asr_cnn.streaming.fast.kernel import Carry, Kernel, to_native, to_time_major
+from asr_cnn.streaming.fast.kernel import Carry, Kernel, Op, Planned, to_native, to_time_major
 
 
 class Chain(Kernel):
@@ -30,6 +31,19 @@ class Chain(Kernel):
         for kernel in self.kernels:
             x = kernel(x, commit)
         return x
+
+    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
+        ops: list[Op] = []
+        for k, kernel in enumerate(self.kernels):
+            found, x = kernel.plan(x, phase, self.kernels[k + 1].inlet(phase) if k + 1 < len(self.kernels) else into)
+            ops += found
+        return ops, x
+
+    def inlet(self, phase: int) -> torch.Tensor | None:
+        return self.kernels[0].inlet(phase)
+
+    def settle(self, phase: int) -> list[Op]:
+        return [op for kernel in self.kernels for op in kernel.settle(phase)]
 
     def reset(self, streams: torch.Tensor | None) -> None:
         for kernel in self.kernels:
@@ -60,6 +74,21 @@ class Fork(Kernel):
         """
         outputs = [member(x, commit) for member in self.members]
         return outputs if self.combine is None else self.combine(outputs)
+
+    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
+        ops: list[Op] = []
+        outputs = []
+        for member in self.members:
+            found, y = member.plan(x, phase, None)
+            ops += found
+            outputs.append(y)
+        if self.combine is None:
+            return ops, outputs
+        out = self.combine(outputs)  # (T, B, K): its buffer
+        return [*ops, lambda: out.copy_(self.combine(outputs))], out
+
+    def settle(self, phase: int) -> list[Op]:
+        return [op for member in self.members for op in member.settle(phase)]
 
     def reset(self, streams: torch.Tensor | None) -> None:
         for member in self.members:
@@ -112,6 +141,21 @@ class ResidualBlock(Kernel):
             self.delay.advance()
         return y
 
+    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
+        ops, frames = self.delay.window(x, phase)
+        identity = frames[self.index]  # (T_out, B, ..., C)
+        found, y = self.body.plan(x, phase, None)
+        ops += found
+        if self.shortcut is not None:
+            found, identity = self.shortcut.plan(identity, phase, None)
+            ops += found
+        out = into if into is not None and into.shape == y.shape else torch.empty_like(y)
+        return [*ops, partial(torch.add, y, identity, out=out)], out
+
+    def settle(self, phase: int) -> list[Op]:
+        shortcut = [] if self.shortcut is None else self.shortcut.settle(phase)
+        return [*self.body.settle(phase), *self.delay.settle(phase), *shortcut]
+
     def reset(self, streams: torch.Tensor | None) -> None:
         self.body.reset(streams)
         self.delay.reset(streams)
@@ -143,6 +187,12 @@ class Function(Kernel):
             x: one step's frames. Output: as ``function`` maps them.
         """
         return self.function(x)
+
+    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
+        y = self.function(x)
+        if y.untyped_storage().data_ptr() == x.untyped_storage().data_ptr():  # a view of x: nothing to run
+            return [], y
+        return [lambda: y.copy_(self.function(x))], y
 
 
 class EagerLayer(Kernel):

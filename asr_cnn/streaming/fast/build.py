@@ -110,7 +110,7 @@ def fuse(kernels: list[Kernel]) -> list[Kernel]:
     fused: list[Kernel] = []
     for kernel in kernels:
         if isinstance(kernel, Elementwise) and kernel.in_place and fused and isinstance(fused[-1], Producer):
-            fused[-1].epilogue.append(kernel.apply)
+            fused[-1].epilogue.append(kernel)
             continue
         fused.append(kernel)
     for kernel, after in zip(fused, fused[1:]):

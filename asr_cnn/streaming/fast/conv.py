@@ -4,11 +4,13 @@ a pooling block position by position."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 
-from asr_cnn.streaming.fast.kernel import Affine, Carry, Kernel
+from functools import partial
+
+from asr_cnn.streaming.fast.kernel import Affine, Carry, Elementwise, Kernel, Op, Planned
 
 
 Grid = tuple[int, int, int, int]
@@ -42,24 +44,45 @@ class Producer(Kernel):
 
     Attributes:
         carry: Its :class:`~asr_cnn.streaming.fast.kernel.Carry`.
-        out: Where its output goes, (T_out, B, ..., C).
-        epilogue: In-place activations of the output.
+        own: Its own output buffer, (T_out, B, ..., C).
+        out: Where its output goes when called: :attr:`own`, or the next kernel's inbox.
+        epilogue: Activations of the output, in place.
+        source: The frames that the views of the last call were made of.
     """
 
     carry: Carry
+    own: torch.Tensor
     out: torch.Tensor
+    epilogue: list[Elementwise]
+    source: torch.Tensor | None
 
     def deliver_to(self, out: torch.Tensor) -> None:
         """Write the output into ``out`` (the output's shape), e.g. the next kernel's inbox."""
-        self.out = out
+        self.out, self.source = out, None  # the views are made again
 
     def finish(self, commit: bool) -> torch.Tensor:
         """Activate the output written, move the carried frames on when ``commit``; the output."""
         for activation in self.epilogue:
-            activation(self.out)
+            activation(self.out, commit)
         if commit:
             self.carry.advance()
         return self.out
+
+    def activate(self, out: torch.Tensor, into: torch.Tensor | None) -> Planned:
+        """Ops of the epilogue on the output written to ``out``; the last one writes into ``into`` (any strides,
+        the output's shape) when there is one, which saves the next kernel a copy there."""
+        if not self.epilogue or into is None or into.shape != out.shape:
+            into = out
+        ops: list[Op] = []
+        for k, activation in enumerate(self.epilogue):
+            ops += activation.ops(out, into if k == len(self.epilogue) - 1 else out)
+        return ops, into
+
+    def inlet(self, phase: int) -> torch.Tensor | None:
+        return None if self.carry.buffer is None else self.carry.inboxes[phase]
+
+    def settle(self, phase: int) -> list[Op]:
+        return self.carry.settle(phase)
 
     def reset(self, streams: torch.Tensor | None) -> None:
         self.carry.reset(streams)
@@ -114,35 +137,51 @@ class TapConv(Producer):
             step.insert(0, step[0] * size)
         # The columns before the ones, as (positions..., taps..., C_in): where the taps' frames go.
         self.patches = self.cols.as_strided((*self.positions, *tap_shape, channels), (*step, *tap_step, 1))
-        self.deliver_to(example.new_empty(*self.positions, weight.shape[-1]))  # (T_out, B, [F_out,] C_out)
+        self.own = example.new_empty(*self.positions, weight.shape[-1])  # (T_out, B, [F_out,] C_out)
+        self.deliver_to(self.own)  # and no frames read yet (the views below are made once per source)
         self.direct = len(taps) == 1 and taps[0] == (0, 0) and strides == (1, 1) and not any(pad) and not carry
-        self.source: torch.Tensor | None = None  # the frames the copies below read (views made once per source)
-        self.epilogue: list[Callable[[torch.Tensor], torch.Tensor]] = []
+        self.epilogue = []
 
     def deliver_to(self, out: torch.Tensor) -> None:
         """Write the output into ``out`` (contiguous, the output's shape), e.g. the next kernel's inbox."""
-        self.out, self.flat_out = out, out.view(self.rows, -1)  # (T_out, B, [F_out,] C_out) and (M, C_out)
+        super().deliver_to(out)
+        self.flat_out = out.view(self.rows, -1)  # (M, C_out)
 
-    def prepare(self, frames: torch.Tensor) -> None:
-        """The copies that lay ``frames``' taps side by side, and the product that follows (views made once)."""
-        self.source, self.copies, self.operand = frames, [], self.cols
+    def layout(self, frames: torch.Tensor) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor,
+                                                     torch.Tensor]:
+        """The copies (destination, source) that lay ``frames``' taps side by side, and the product's operands.
+
+        Shape:
+            frames: (T, B, [F,] C_in). Output: the copies, (M, K) and (K, C_out) (the depthwise weight alone).
+        """
         if self.depthwise:
-            self.matrix = self.weight
+            operand, matrix = self.cols, self.weight
         elif self.direct and frames.is_contiguous():  # a frame-wise product reads the frames as they are
-            self.operand, self.matrix = frames.view(self.rows, -1), self.weight
+            return [], frames.view(self.rows, -1), self.weight
         else:
             bias = self.bias if self.bias is not None else self.weight.new_zeros(self.weight.shape[1])
-            self.matrix = torch.cat([self.weight, bias[None]])  # (taps * C_in + 1, C_out): the bias meets the ones
-        if self.operand is not self.cols:
-            return
+            operand, matrix = self.cols, torch.cat([self.weight, bias[None]])  # (taps * C_in + 1, C_out): bias by ones
         if self.grid is not None:
-            self.copies = [(self.patches, grid_view(frames, self.positions, self.strides, self.grid))]
-            return
+            return [(self.patches, grid_view(frames, self.positions, self.strides, self.grid))], operand, matrix
+        copies = []
         for k, (dt, df) in enumerate(self.taps):
             index = (span(dt, self.positions[0], self.strides[0]), slice(None))
             if frames.dim() == 4:
                 index += (span(df, self.positions[2], self.strides[1]),)
-            self.copies.append((self.patches.select(-2, k), frames[index]))
+            copies.append((self.patches.select(-2, k), frames[index]))
+        return copies, operand, matrix
+
+    def product(self, operand: torch.Tensor, matrix: torch.Tensor, out: torch.Tensor) -> Op:
+        """The op that writes the convolution of the laid out taps into ``out``.
+
+        Shape:
+            operand: (M, K). matrix: (K, C_out), or (taps, C) depthwise. out: (M, C_out), contiguous.
+        """
+        if self.depthwise:
+            return partial(depthwise, self.cols.view(self.rows, len(self.taps), -1), matrix, self.bias, out)
+        if operand is self.cols or self.bias is None:
+            return partial(torch.mm, operand, matrix, out=out)
+        return partial(torch.addmm, self.bias, operand, matrix, out=out)
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
         """The convolution's outputs that this step completes.
@@ -151,20 +190,23 @@ class TapConv(Producer):
             x: (T_in, B, [F,] C_in). Output: (T_out, B, [F',] C_out).
         """
         frames = self.carry.write(x)
-        if frames is not self.source:
-            self.prepare(frames)
+        if frames is not self.source:  # views made once per source
+            copies, operand, matrix = self.layout(frames)
+            self.source, self.copies, self.run = frames, copies, self.product(operand, matrix, self.flat_out)
         for patch, taps in self.copies:
             patch.copy_(taps)
-        if self.depthwise:
-            cols = self.cols.view(self.rows, len(self.taps), -1)  # (M, taps, C)
-            torch.sum(cols * self.weight, dim=1, out=self.flat_out)  # each channel times its own taps
-            if self.bias is not None:
-                self.flat_out.add_(self.bias)
-        elif self.operand is self.cols or self.bias is None:
-            torch.mm(self.operand, self.matrix, out=self.flat_out)
-        else:
-            torch.addmm(self.bias, self.operand, self.matrix, out=self.flat_out)
+        self.run()
         return self.finish(commit)
+
+    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
+        ops, frames = self.carry.window(x, phase)
+        copies, operand, matrix = self.layout(frames)
+        # The product writes straight into the next kernel's inbox where it is one block; else into its own.
+        out = into if into is not None and into.shape == self.own.shape and into.is_contiguous() else self.own
+        ops += [partial(patch.copy_, taps) for patch, taps in copies]
+        ops.append(self.product(operand, matrix, out.view(self.rows, -1)))
+        epilogue, out = self.activate(out, into)
+        return ops + epilogue, out
 
     def fold_after(self, affine: Affine) -> None:
         """Apply a following batch norm inside the product: scale the weight's columns, shift the bias."""
@@ -186,6 +228,17 @@ class TapConv(Producer):
             shift = affine.shift.repeat(len(self.taps)) @ self.weight  # (C_out,)
             self.weight = self.weight * affine.scale.repeat(len(self.taps))[:, None]
         self.bias = shift if self.bias is None else self.bias + shift
+
+
+def depthwise(cols: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, out: torch.Tensor) -> None:
+    """Each channel times its own taps, summed, plus the bias, into ``out``.
+
+    Shape:
+        cols: (M, taps, C). weight: (taps, C). bias: (C,). out: (M, C).
+    """
+    torch.sum(cols * weight, dim=1, out=out)
+    if bias is not None:
+        out.add_(bias)
 
 
 class Pool(Producer):
@@ -215,10 +268,10 @@ class Pool(Producer):
             self.slices = [(span(t, frames, strides[0]), slice(None), span(f, freqs, strides[1]))
                            for t in range(kernel[0]) for f in range(kernel[1])]
             positions = (frames, example.shape[1], freqs)
-        self.out = example.new_empty(*positions, example.shape[-1])  # (T_out, B, [F_out,] C)
+        self.own = example.new_empty(*positions, example.shape[-1])  # (T_out, B, [F_out,] C)
+        self.deliver_to(self.own)  # and no frames read yet
         self.combine = torch.maximum if mode == "max" else torch.add
-        self.source: torch.Tensor | None = None  # the frames ``self.blocks`` are views of
-        self.epilogue: list[Callable[[torch.Tensor], torch.Tensor]] = []
+        self.epilogue = []
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
         """The blocks that this step completes, pooled.
@@ -227,15 +280,30 @@ class Pool(Producer):
             x: (T_in, B, [F,] C). Output: (T_out, B, [F',] C).
         """
         frames = self.carry.write(x)
-        if frames is not self.source:
-            self.source, self.blocks = frames, [frames[index] for index in self.slices]  # one view per block position
-        first, *others = self.blocks
-        if others:
-            self.combine(first, others[0], out=self.out)
-        else:
-            self.out.copy_(first)
-        for other in others[1:]:
-            self.combine(self.out, other, out=self.out)
-        if self.mode == "mean" and others:
-            self.out.div_(len(self.blocks))
+        if frames is not self.source:  # views made once per source
+            self.source, self.ops = frames, self.pooling([frames[index] for index in self.slices], self.out)
+        for op in self.ops:
+            op()
         return self.finish(commit)
+
+    def pooling(self, blocks: list[torch.Tensor], out: torch.Tensor) -> list[Op]:
+        """Ops that pool the block positions' slices into ``out`` (any strides).
+
+        Shape:
+            blocks: one (T_out, B, [F_out,] C) per block position. out: the same.
+        """
+        first, *others = blocks
+        if not others:
+            return [partial(out.copy_, first)]
+        ops = [partial(self.combine, first, others[0], out=out)]
+        ops += [partial(self.combine, out, other, out=out) for other in others[1:]]
+        if self.mode == "mean":
+            ops.append(partial(out.div_, len(blocks)))
+        return ops
+
+    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
+        ops, frames = self.carry.window(x, phase)
+        out = into if into is not None and into.shape == self.own.shape else self.own  # written elementwise
+        ops += self.pooling([frames[index] for index in self.slices], out)
+        epilogue, out = self.activate(out, out)
+        return ops + epilogue, out

@@ -8,8 +8,10 @@ taps are slices of it that a single matrix product reads (channels last, as BLAS
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from asr_cnn.layers.activation import FlooredLeakyReLU
@@ -40,8 +42,22 @@ def stream_mask(streams: torch.Tensor, like: torch.Tensor, batch_axis: int) -> t
     return streams.to(like.device).view(shape)
 
 
+Op = Callable[[], object]
+"""One fixed piece of a step's work: a torch call bound to preallocated tensors (a :func:`functools.partial`)."""
+
+Planned = tuple[list[Op], "torch.Tensor | list[torch.Tensor]"]
+"""A step's ops in order, and the tensor (one per model) they leave its output in."""
+
+
+class Unplanned(Exception):
+    """A kernel whose work is no fixed list of ops (its output is a new tensor every step); names the kernel."""
+
+
 class Kernel:
     """One layer's work over one step's frames; subclasses that carry frames override :meth:`reset`.
+
+    A kernel runs either called (:meth:`__call__`, whatever its input) or planned (:meth:`plan`: the step's work
+    on one fixed input tensor as bound ops, which a step runs without a Python call per layer).
 
     Attributes:
         fresh: The output is the kernel's own tensor, which the next kernel may overwrite in place.
@@ -57,6 +73,30 @@ class Kernel:
         """
         raise NotImplementedError
 
+    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
+        """The step's work on ``x`` as bound ops, for steps at ``phase`` of the carried frames' ring buffers.
+
+        Args:
+            x: The step's input, the same tensor at every step of this phase.
+            phase: Which window of its ring buffers the step reads and writes (see :class:`Carry`).
+            into: Where the next kernel would like the output (its inbox), or ``None``; it may be ignored.
+
+        Shape:
+            x: (T_in, B, ..., C). Output: (T_out, B, ..., C').
+
+        Raises:
+            Unplanned: The kernel runs only called.
+        """
+        raise Unplanned(type(self).__name__)
+
+    def inlet(self, phase: int) -> torch.Tensor | None:
+        """Where the kernel would like its input at ``phase`` (its inbox), ``None`` when anywhere will do."""
+        return None
+
+    def settle(self, phase: int) -> list[Op]:
+        """Ops that move the carried frames a step at ``phase`` would read to the front of the ring buffers."""
+        return []
+
     def reset(self, streams: torch.Tensor | None) -> None:
         """Zero the carried frames of some streams (boolean mask (B,)), or of all when ``None``."""
 
@@ -65,30 +105,43 @@ class Kernel:
 
 
 class Carry:
-    """The frames a layer keeps between hops, at the front of one preallocated buffer.
+    """The frames a layer keeps between hops, in a preallocated ring buffer of ``phases`` steps.
 
-    The buffer holds ``length`` carried frames, then the ``T_in`` new frames of the hop (written inside
-    ``pad`` zeros of frequency padding, which never change): :attr:`inbox`, which the kernel before may
-    use as its output buffer, saving the copy. After a committed step the last ``length`` frames move to
-    the front. With nothing to carry or pad there is no buffer: the input is used as is.
+    A step at phase ``p`` reads the window of ``length`` carried frames then ``T_in`` new ones that starts
+    ``p * T_in`` frames into the buffer; the new frames are written into the window (inside ``pad`` zeros
+    of frequency padding, which never change) at its inbox, which the kernel before may use as its output
+    buffer, saving the copy. The next phase's window starts ``T_in`` frames later, so its carried frames are
+    already in place; only after the last phase are the last ``length`` frames moved to the front (called:
+    always phase 0 and moved after every committed step). With nothing to carry or pad there is no buffer:
+    the input is used as is.
 
     Args:
         length: Frames carried between hops (the layer's steady buffer length).
         example: One step's input, (T_in, B, ...).
         pad: Zeros below and above the frequency axis (axis 2) of 2-D maps.
+        phases: Steps the ring buffer holds before its frames move to the front.
     """
 
-    def __init__(self, length: int, example: torch.Tensor, pad: tuple[int, int] = (0, 0)) -> None:
+    def __init__(self, length: int, example: torch.Tensor, pad: tuple[int, int] = (0, 0), phases: int = 1) -> None:
         self.length, self.frames_in = length, example.shape[0]
         self.buffer = None
         if length or any(pad):
-            shape = [length + self.frames_in, *example.shape[1:]]
+            shape = [length + phases * self.frames_in, *example.shape[1:]]
             if any(pad):
                 shape[2] += sum(pad)
             self.buffer = example.new_zeros(shape)
             inside = (slice(pad[0], pad[0] + example.shape[2]),) if any(pad) else ()
-            self.inbox = self.buffer[(slice(length, None), slice(None), *inside)]
-            self.front, self.kept = self.buffer[:length], self.buffer[self.frames_in:]
+            self.windows = [self.buffer[p * self.frames_in:p * self.frames_in + length + self.frames_in]
+                            for p in range(phases)]  # (length + T_in, B, ...) per phase
+            self.inboxes = [window[(slice(length, None), slice(None), *inside)] for window in self.windows]
+            self.inbox, self.front = self.inboxes[0], self.buffer[:length]
+
+    def window(self, x: torch.Tensor, phase: int) -> tuple[list[Op], torch.Tensor]:
+        """The op that writes the step's frames ``x`` after the carried ones (none when the kernel before wrote
+        them there), and the window (or ``x`` itself when there is no buffer)."""
+        if self.buffer is None:
+            return [], x
+        return ([] if x is self.inboxes[phase] else [partial(self.inboxes[phase].copy_, x)]), self.windows[phase]
 
     def write(self, x: torch.Tensor) -> torch.Tensor:
         """Put the hop's frames after the carried ones; the buffer (or ``x`` itself when there is none)."""
@@ -96,12 +149,21 @@ class Carry:
             return x
         if x is not self.inbox:  # the kernel before wrote them there already
             self.inbox.copy_(x)
-        return self.buffer
+        return self.windows[0]
 
     def advance(self) -> None:
         """Keep the last ``length`` frames for the next hop."""
-        if self.length:
-            self.front.copy_(self.kept if self.length <= self.frames_in else self.kept.clone())  # no overlap
+        for op in self.settle(1):
+            op()
+
+    def settle(self, phase: int) -> list[Op]:
+        """The op that moves the frames carried into a step at ``phase`` to the front (none when there are none)."""
+        if not self.length or not phase:
+            return []
+        kept = self.buffer[phase * self.frames_in:phase * self.frames_in + self.length]
+        if phase * self.frames_in < self.length:  # overlapping: copy from a copy
+            return [lambda: self.front.copy_(kept.clone())]
+        return [partial(self.front.copy_, kept)]
 
     def load(self, other: Carry) -> None:
         """Take over the carried frames of ``other`` (the same layer's, for another number of new frames)."""
@@ -120,24 +182,18 @@ class Carry:
 
 class Elementwise(Kernel):
     """An activation (or any frame-wise, channel-blind module), in place when the input is the previous
-    kernel's own output.
+    kernel's own output and the activation has an in-place form.
 
     Args:
-        module: ReLU, LeakyReLU, FlooredLeakyReLU, or any elementwise module (called as is).
+        module: ReLU, LeakyReLU, FlooredLeakyReLU (in place), or any elementwise module (called as is).
         in_place: The input belongs to this chain (a kernel's output buffer), so it may be overwritten.
     """
 
     def __init__(self, module: nn.Module, in_place: bool) -> None:
-        self.module, self.in_place = module, in_place
-        if isinstance(module, nn.ReLU):
-            self.apply = F.relu_ if in_place else F.relu
-        elif isinstance(module, (nn.LeakyReLU, FlooredLeakyReLU)):
-            leaky = F.leaky_relu_ if in_place else F.leaky_relu
-            floor = module.floor if isinstance(module, FlooredLeakyReLU) else None
-            self.apply = lambda x: leaky(x, module.negative_slope) if floor is None else (
-                leaky(x, module.negative_slope).clamp_min_(floor))
-        else:
-            self.apply = module
+        self.module = module
+        self.slope = 0.0 if isinstance(module, nn.ReLU) else getattr(module, "negative_slope", None)
+        self.floor = module.floor if isinstance(module, FlooredLeakyReLU) else None
+        self.in_place = in_place and isinstance(module, (nn.ReLU, nn.LeakyReLU, FlooredLeakyReLU))
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
         """The activation of every number.
@@ -145,7 +201,32 @@ class Elementwise(Kernel):
         Shape:
             x: (T, B, ..., C). Output: the same.
         """
-        return self.apply(x)
+        if not self.in_place:
+            return self.module(x)
+        for op in self.ops(x, x):
+            op()
+        return x
+
+    def ops(self, x: torch.Tensor, out: torch.Tensor) -> list[Op]:
+        """Ops that write the activation of ``x``, which they may overwrite, into ``out`` (``x`` itself: in place).
+
+        Shape:
+            x: (T, B, ..., C). out: the same, any strides.
+        """
+        if self.slope is None:
+            return [lambda: out.copy_(self.module(x))]
+        if self.slope == 0.0:  # ReLU: ATen's relu is clamp_min(x, 0)
+            return [partial(torch.relu_, x) if out is x else partial(torch.clamp_min, x, 0.0, out=out)]
+        if self.floor is None:
+            return [partial(torch._C._nn.leaky_relu_, x, self.slope) if out is x else
+                    partial(torch._C._nn.leaky_relu, x, self.slope, out=out)]
+        return [partial(torch._C._nn.leaky_relu_, x, self.slope), partial(torch.clamp_min, x, self.floor, out=out)]
+
+    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
+        if self.in_place:
+            return self.ops(x, x), x
+        out = torch.empty_like(x, memory_format=torch.contiguous_format)
+        return [partial(out.copy_, x), *self.ops(out, out)], out
 
 
 class Affine(Kernel):
@@ -166,6 +247,10 @@ class Affine(Kernel):
             x: (T, B, ..., C). Output: the same.
         """
         return torch.addcmul(self.shift, x, self.scale)
+
+    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
+        out = into if into is not None and into.shape == x.shape else torch.empty_like(x)
+        return [partial(torch.addcmul, self.shift, x, self.scale, out=out)], out
 
 
 def batch_norm_affine(norm: nn.modules.batchnorm._BatchNorm, like: torch.Tensor) -> Affine:

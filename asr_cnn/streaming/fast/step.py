@@ -7,6 +7,7 @@ import torch
 from asr_cnn.layers.streaming import StreamingLayer
 from asr_cnn.streaming.fast.build import build
 from asr_cnn.streaming.fast.kernel import Kernel
+from asr_cnn.streaming.fast.plan import Called, Program, runner
 from asr_cnn.streaming.steady import steady_state
 
 MOST_ROWS = 16
@@ -51,7 +52,9 @@ class FastStep:
             raise FastStepError(str(err)) from err
         self.example = torch.zeros(batch_size, 0, device=device, dtype=dtype)  # (B, 0): the step's streams and dtype
         self.kernels: dict[int, Kernel] = {}
-        self.current = self.kernel(1)
+        self.runners: dict[int, Program | Called] = {}
+        self.kernel(1)
+        self.current = 1  # the block size whose kernels hold the stream's carried frames
 
     def kernel(self, hops: int) -> Kernel:
         """The kernels for blocks of ``hops`` hops, built on first use (its carried frames: zeros)."""
@@ -59,8 +62,8 @@ class FastStep:
             with torch.inference_mode():
                 example = self.example.new_zeros(self.example.shape[0], hops * self.hop)  # (B, hops * hop)
                 kernel, out, eager = build(self.model, self.template, example)
-            self.single = not isinstance(out, list)
-            rows = {o.shape[0] for o in ([out] if self.single else out)}
+                self.runners[hops] = runner(kernel, example, 1)
+            rows = {o.shape[0] for o in (out if isinstance(out, list) else [out])}
             if rows != {hops}:
                 raise FastStepError(f"{hops} hop(s) of {self.hop} samples give {sorted(rows)} rows, not "
                                     f"{hops} per model")
@@ -86,14 +89,13 @@ class FastStep:
         parts = []
         for start in range(0, hops, self.block):
             size = min(self.block, hops - start)
-            kernel = self.kernel(size)
-            if kernel is not self.current:
-                kernel.load(self.current)
-                self.current = kernel
-            out = kernel(chunk[:, start * self.hop:(start + size) * self.hop], commit)  # (n, B, K) per model
-            parts.append([rows.transpose(0, 1).clone() for rows in ([out] if self.single else out)])  # buffers reused
+            if size != self.current:
+                self.runners[self.current].settle()
+                self.kernel(size).load(self.kernels[self.current])
+                self.current = size
+            parts.append(self.runners[size](chunk[:, start * self.hop:(start + size) * self.hop], commit))
         return [found[0] if len(found) == 1 else torch.cat(found, dim=1) for found in zip(*parts)]
 
     def reset(self, streams: torch.Tensor | None = None) -> None:
         """Zero the state of some streams (boolean mask (B,)), or of all when ``None``."""
-        self.current.reset(streams)
+        self.kernels[self.current].reset(streams)
