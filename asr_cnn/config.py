@@ -38,7 +38,7 @@ OPTION_SCHEMAS: dict[str, dict[str, type]] = {
     "frontend": FRONTEND_SCHEMAS, "model": MODEL_SCHEMAS, "head": HEAD_SCHEMAS, "optimizer": OPTIMIZER_SCHEMAS,
     "scheduler": SCHEDULER_SCHEMAS}
 """Config group whose options build different classes -> option -> the schema of its constructor's config,
-stored as ``<group>/<option>_schema``, which ``conf/<group>/<option>.yaml`` extends."""
+stored as ``schema/<group>/<option>``, which ``conf/train.yaml`` puts before the chosen option's file."""
 
 for recipe, schema in RECIPE_SCHEMAS.items():
     ConfigStore.instance().store(name=f"{recipe}_schema", node=schema)
@@ -46,7 +46,7 @@ for group, schema in SCHEMAS.items():
     ConfigStore.instance().store(group=group, name="schema", node=schema)
 for group, options in OPTION_SCHEMAS.items():
     for option, schema in options.items():
-        ConfigStore.instance().store(group=group, name=f"{option}_schema", node=schema)
+        ConfigStore.instance().store(group=f"schema/{group}", name=option, node=schema)
 
 
 def compose_config(name: str, overrides: Sequence[str] = ()) -> DictConfig:

@@ -4,9 +4,11 @@ A schema registered in Hydra's ``ConfigStore`` (:data:`asr_cnn.config.SCHEMAS`) 
 group: ``conf/<group>/default.yaml`` lists ``schema`` first in its defaults, so every value the YAML, an
 experiment or an override sets is type-checked while composing (``trainer.max_epochs=abc`` fails there).
 A group of ``_target_`` configs whose constructors take different arguments (``model``, ``optimizer``) has a
-schema per option instead (:data:`asr_cnn.config.OPTION_SCHEMAS`, each extending :class:`Target`), which
-``conf/<group>/<option>.yaml`` lists first as ``<option>_schema``; a recipe's primary config lists its own
-(``<recipe>_schema``, :data:`asr_cnn.recipes.config.RECIPE_SCHEMAS`) the same way.
+schema per option instead (:data:`asr_cnn.config.OPTION_SCHEMAS`, each extending :class:`Target`), stored as
+``schema/<group>/<option>``: ``conf/train.yaml`` lists the chosen option's before the option itself
+(``optional schema/model@model: ${model}``), so a constructor's file stays a plain ``_target_`` config that loads
+on its own, and an option without a schema composes untyped. A recipe's primary config lists its own schema
+(``<recipe>_schema``, :data:`asr_cnn.recipes.config.RECIPE_SCHEMAS`) first in its defaults.
 Schema fields have no defaults (``MISSING``): the YAML gives every value, so defaults live in one place.
 
 Each field says what it must be (:func:`setting`): the phrase in its error message, and a check of what

@@ -3,11 +3,13 @@ one line naming the key, and the overrides the README documents keep working."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from hydra.utils import instantiate
 
-from asr_cnn.config import CONF_DIR, compose_config
+from asr_cnn.config import CONF_DIR, OPTION_SCHEMAS, compose_config
 from asr_cnn.data.corpus.config import corpus_config
 from asr_cnn.detect.config import Runtime
 from asr_cnn.models.spotter import KeywordSpotter
@@ -66,6 +68,15 @@ def test_a_bad_override_fails_while_composing_in_one_line_naming_the_key(name, o
     with pytest.raises(ValueError) as raised:
         compose_config(name, overrides)
     assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("group, option", [(group, option) for group, options in OPTION_SCHEMAS.items()
+                                           for option in options])
+def test_an_option_with_a_schema_composes_as_it_with_its_files_keys_in_order(group, option):
+    schema = OPTION_SCHEMAS[group][option]
+    node = compose_config("train", ["~experiment", f"{group}={option}", "run_dir=run"])[group]
+    assert node._metadata.object_type is schema
+    assert list(node) == [field.name for field in dataclasses.fields(schema)]
 
 
 @pytest.mark.parametrize("frontend", FRONTENDS)

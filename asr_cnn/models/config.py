@@ -3,7 +3,7 @@
 
 Hydra checks the types while composing; each constructor checks the rest (that its lists have one entry per
 layer, a block count in range) when :meth:`~asr_cnn.models.spotter.KeywordSpotter.from_config` builds it.
-A new body needs no schema to train: a file that lists none in its defaults composes untyped.
+A new body needs no schema to train: an option without one (:data:`MODEL_SCHEMAS`) composes untyped.
 """
 
 from __future__ import annotations
