@@ -32,18 +32,18 @@ class Chain(Kernel):
             x = kernel(x, commit)
         return x
 
-    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
+    def plan(self, x: torch.Tensor, into: torch.Tensor | None) -> Planned:
         ops: list[Op] = []
         for k, kernel in enumerate(self.kernels):
-            found, x = kernel.plan(x, phase, self.kernels[k + 1].inlet(phase) if k + 1 < len(self.kernels) else into)
+            found, x = kernel.plan(x, self.kernels[k + 1].inlet() if k + 1 < len(self.kernels) else into)
             ops += found
         return ops, x
 
-    def inlet(self, phase: int) -> torch.Tensor | None:
-        return self.kernels[0].inlet(phase)
+    def inlet(self) -> torch.Tensor | None:
+        return self.kernels[0].inlet()
 
-    def settle(self, phase: int) -> list[Op]:
-        return [op for kernel in self.kernels for op in kernel.settle(phase)]
+    def moves(self) -> list[Op]:
+        return [op for kernel in self.kernels for op in kernel.moves()]
 
     def reset(self, streams: torch.Tensor | None) -> None:
         for kernel in self.kernels:
@@ -75,11 +75,11 @@ class Fork(Kernel):
         outputs = [member(x, commit) for member in self.members]
         return outputs if self.combine is None else self.combine(outputs)
 
-    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
+    def plan(self, x: torch.Tensor, into: torch.Tensor | None) -> Planned:
         ops: list[Op] = []
         outputs = []
         for member in self.members:
-            found, y = member.plan(x, phase, None)
+            found, y = member.plan(x, None)
             ops += found
             outputs.append(y)
         if self.combine is None:
@@ -87,8 +87,8 @@ class Fork(Kernel):
         out = self.combine(outputs)  # (T, B, K): its buffer
         return [*ops, lambda: out.copy_(self.combine(outputs))], out
 
-    def settle(self, phase: int) -> list[Op]:
-        return [op for member in self.members for op in member.settle(phase)]
+    def moves(self) -> list[Op]:
+        return [op for member in self.members for op in member.moves()]
 
     def reset(self, streams: torch.Tensor | None) -> None:
         for member in self.members:
@@ -141,20 +141,20 @@ class ResidualBlock(Kernel):
             self.delay.advance()
         return y
 
-    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
-        ops, frames = self.delay.window(x, phase)
+    def plan(self, x: torch.Tensor, into: torch.Tensor | None) -> Planned:
+        ops, frames = self.delay.receive(x)
         identity = frames[self.index]  # (T_out, B, ..., C)
-        found, y = self.body.plan(x, phase, None)
+        found, y = self.body.plan(x, None)
         ops += found
         if self.shortcut is not None:
-            found, identity = self.shortcut.plan(identity, phase, None)
+            found, identity = self.shortcut.plan(identity, None)
             ops += found
         out = into if into is not None and into.shape == y.shape else torch.empty_like(y)
         return [*ops, partial(torch.add, y, identity, out=out)], out
 
-    def settle(self, phase: int) -> list[Op]:
-        shortcut = [] if self.shortcut is None else self.shortcut.settle(phase)
-        return [*self.body.settle(phase), *self.delay.settle(phase), *shortcut]
+    def moves(self) -> list[Op]:
+        shortcut = [] if self.shortcut is None else self.shortcut.moves()
+        return [*self.body.moves(), *self.delay.moves(), *shortcut]
 
     def reset(self, streams: torch.Tensor | None) -> None:
         self.body.reset(streams)
@@ -188,7 +188,7 @@ class Function(Kernel):
         """
         return self.function(x)
 
-    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
+    def plan(self, x: torch.Tensor, into: torch.Tensor | None) -> Planned:
         y = self.function(x)
         if y.untyped_storage().data_ptr() == x.untyped_storage().data_ptr():  # a view of x: nothing to run
             return [], y

@@ -78,11 +78,11 @@ class Producer(Kernel):
             ops += activation.ops(out, into if k == len(self.epilogue) - 1 else out)
         return ops, into
 
-    def inlet(self, phase: int) -> torch.Tensor | None:
-        return None if self.carry.buffer is None else self.carry.inboxes[phase]
+    def inlet(self) -> torch.Tensor | None:
+        return None if self.carry.buffer is None else self.carry.inbox
 
-    def settle(self, phase: int) -> list[Op]:
-        return self.carry.settle(phase)
+    def moves(self) -> list[Op]:
+        return self.carry.moves()
 
     def reset(self, streams: torch.Tensor | None) -> None:
         self.carry.reset(streams)
@@ -198,8 +198,8 @@ class TapConv(Producer):
         self.run()
         return self.finish(commit)
 
-    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
-        ops, frames = self.carry.window(x, phase)
+    def plan(self, x: torch.Tensor, into: torch.Tensor | None) -> Planned:
+        ops, frames = self.carry.receive(x)
         copies, operand, matrix = self.layout(frames)
         # The product writes straight into the next kernel's inbox where it is one block; else into its own.
         out = into if into is not None and into.shape == self.own.shape and into.is_contiguous() else self.own
@@ -301,8 +301,8 @@ class Pool(Producer):
             ops.append(partial(out.div_, len(blocks)))
         return ops
 
-    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
-        ops, frames = self.carry.window(x, phase)
+    def plan(self, x: torch.Tensor, into: torch.Tensor | None) -> Planned:
+        ops, frames = self.carry.receive(x)
         out = into if into is not None and into.shape == self.own.shape else self.own  # written elementwise
         ops += self.pooling([frames[index] for index in self.slices], out)
         epilogue, out = self.activate(out, out)

@@ -73,12 +73,11 @@ class Kernel:
         """
         raise NotImplementedError
 
-    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
-        """The step's work on ``x`` as bound ops, for steps at ``phase`` of the carried frames' ring buffers.
+    def plan(self, x: torch.Tensor, into: torch.Tensor | None) -> Planned:
+        """The step's work on ``x`` as bound ops.
 
         Args:
-            x: The step's input, the same tensor at every step of this phase.
-            phase: Which window of its ring buffers the step reads and writes (see :class:`Carry`).
+            x: The step's input, the same tensor at every step.
             into: Where the next kernel would like the output (its inbox), or ``None``; it may be ignored.
 
         Shape:
@@ -89,12 +88,12 @@ class Kernel:
         """
         raise Unplanned(type(self).__name__)
 
-    def inlet(self, phase: int) -> torch.Tensor | None:
-        """Where the kernel would like its input at ``phase`` (its inbox), ``None`` when anywhere will do."""
+    def inlet(self) -> torch.Tensor | None:
+        """Where the kernel would like its input (its inbox), ``None`` when anywhere will do."""
         return None
 
-    def settle(self, phase: int) -> list[Op]:
-        """Ops that move the carried frames a step at ``phase`` would read to the front of the ring buffers."""
+    def moves(self) -> list[Op]:
+        """Ops that move the carried frames on after a committed planned step."""
         return []
 
     def reset(self, streams: torch.Tensor | None) -> None:
@@ -105,43 +104,38 @@ class Kernel:
 
 
 class Carry:
-    """The frames a layer keeps between hops, in a preallocated ring buffer of ``phases`` steps.
+    """The frames a layer keeps between hops, at the front of one preallocated buffer.
 
-    A step at phase ``p`` reads the window of ``length`` carried frames then ``T_in`` new ones that starts
-    ``p * T_in`` frames into the buffer; the new frames are written into the window (inside ``pad`` zeros
-    of frequency padding, which never change) at its inbox, which the kernel before may use as its output
-    buffer, saving the copy. The next phase's window starts ``T_in`` frames later, so its carried frames are
-    already in place; only after the last phase are the last ``length`` frames moved to the front (called:
-    always phase 0 and moved after every committed step). With nothing to carry or pad there is no buffer:
-    the input is used as is.
+    The buffer holds ``length`` carried frames, then the ``T_in`` new frames of the hop (written inside
+    ``pad`` zeros of frequency padding, which never change): :attr:`inbox`, which the kernel before may
+    use as its output buffer, saving the copy. After a committed step the last ``length`` frames move to
+    the front. With nothing to carry or pad there is no buffer: the input is used as is.
 
     Args:
         length: Frames carried between hops (the layer's steady buffer length).
         example: One step's input, (T_in, B, ...).
         pad: Zeros below and above the frequency axis (axis 2) of 2-D maps.
-        phases: Steps the ring buffer holds before its frames move to the front.
     """
 
-    def __init__(self, length: int, example: torch.Tensor, pad: tuple[int, int] = (0, 0), phases: int = 1) -> None:
+    def __init__(self, length: int, example: torch.Tensor, pad: tuple[int, int] = (0, 0)) -> None:
         self.length, self.frames_in = length, example.shape[0]
         self.buffer = None
         if length or any(pad):
-            shape = [length + phases * self.frames_in, *example.shape[1:]]
+            shape = [length + self.frames_in, *example.shape[1:]]
             if any(pad):
                 shape[2] += sum(pad)
             self.buffer = example.new_zeros(shape)
             inside = (slice(pad[0], pad[0] + example.shape[2]),) if any(pad) else ()
-            self.windows = [self.buffer[p * self.frames_in:p * self.frames_in + length + self.frames_in]
-                            for p in range(phases)]  # (length + T_in, B, ...) per phase
-            self.inboxes = [window[(slice(length, None), slice(None), *inside)] for window in self.windows]
-            self.inbox, self.front = self.inboxes[0], self.buffer[:length]
+            self.inbox = self.buffer[(slice(length, None), slice(None), *inside)]
+            self.front, self.kept = self.buffer[:length], self.buffer[self.frames_in:]
+        self.advancing = self.moves()
 
-    def window(self, x: torch.Tensor, phase: int) -> tuple[list[Op], torch.Tensor]:
-        """The op that writes the step's frames ``x`` after the carried ones (none when the kernel before wrote
-        them there), and the window (or ``x`` itself when there is no buffer)."""
+    def receive(self, x: torch.Tensor) -> tuple[list[Op], torch.Tensor]:
+        """The op that puts the hop's frames ``x`` after the carried ones (none when the kernel before wrote
+        them there), and the buffer (or ``x`` itself when there is none)."""
         if self.buffer is None:
             return [], x
-        return ([] if x is self.inboxes[phase] else [partial(self.inboxes[phase].copy_, x)]), self.windows[phase]
+        return ([] if x is self.inbox else [partial(self.inbox.copy_, x)]), self.buffer
 
     def write(self, x: torch.Tensor) -> torch.Tensor:
         """Put the hop's frames after the carried ones; the buffer (or ``x`` itself when there is none)."""
@@ -149,21 +143,16 @@ class Carry:
             return x
         if x is not self.inbox:  # the kernel before wrote them there already
             self.inbox.copy_(x)
-        return self.windows[0]
+        return self.buffer
+
+    def moves(self) -> list[Op]:
+        """The op that keeps the last ``length`` frames for the next hop (none when nothing is carried)."""
+        return moving(self.front, self.kept, self.length > self.frames_in) if self.length else []
 
     def advance(self) -> None:
         """Keep the last ``length`` frames for the next hop."""
-        for op in self.settle(1):
+        for op in self.advancing:
             op()
-
-    def settle(self, phase: int) -> list[Op]:
-        """The op that moves the frames carried into a step at ``phase`` to the front (none when there are none)."""
-        if not self.length or not phase:
-            return []
-        kept = self.buffer[phase * self.frames_in:phase * self.frames_in + self.length]
-        if phase * self.frames_in < self.length:  # overlapping: copy from a copy
-            return [lambda: self.front.copy_(kept.clone())]
-        return [partial(self.front.copy_, kept)]
 
     def load(self, other: Carry) -> None:
         """Take over the carried frames of ``other`` (the same layer's, for another number of new frames)."""
@@ -178,6 +167,12 @@ class Carry:
             self.buffer.zero_()
         else:
             self.buffer.masked_fill_(stream_mask(streams, self.buffer, 1), 0.0)
+
+
+def moving(front: torch.Tensor, kept: torch.Tensor, overlapping: bool) -> list[Op]:
+    """The op that copies the frames (or samples) ``kept`` to the ``front`` of their buffer (from a copy where
+    the two overlap)."""
+    return [lambda: front.copy_(kept.clone())] if overlapping else [partial(front.copy_, kept)]
 
 
 class Elementwise(Kernel):
@@ -222,7 +217,7 @@ class Elementwise(Kernel):
                     partial(torch._C._nn.leaky_relu, x, self.slope, out=out)]
         return [partial(torch._C._nn.leaky_relu_, x, self.slope), partial(torch.clamp_min, x, self.floor, out=out)]
 
-    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
+    def plan(self, x: torch.Tensor, into: torch.Tensor | None) -> Planned:
         if self.in_place:
             return self.ops(x, x), x
         out = torch.empty_like(x, memory_format=torch.contiguous_format)
@@ -248,7 +243,7 @@ class Affine(Kernel):
         """
         return torch.addcmul(self.shift, x, self.scale)
 
-    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
+    def plan(self, x: torch.Tensor, into: torch.Tensor | None) -> Planned:
         out = into if into is not None and into.shape == x.shape else torch.empty_like(x)
         return [partial(torch.addcmul, self.shift, x, self.scale, out=out)], out
 

@@ -10,7 +10,7 @@ import torch
 from asr_cnn.constants import LOG_FLOOR
 from asr_cnn.frontend import MFCC, LogMel, SpeechEmbeddingMel
 from asr_cnn.frontend.speech_embedding_mel import DB_SHIFT, INT16_SCALE
-from asr_cnn.streaming.fast.kernel import Kernel, Op, Planned
+from asr_cnn.streaming.fast.kernel import Kernel, Op, Planned, moving
 
 SPECTRAL_FRONTENDS = (LogMel, MFCC, SpeechEmbeddingMel)
 
@@ -22,26 +22,21 @@ class Spectral(Kernel):
     The frames are windowed into a preallocated buffer and transformed by one FFT into another; the squares of
     its real and imaginary parts, side by side, meet a filter bank with each bin's row twice, so the power and
     its mel filtering are one product. An FFT, not the DFT as a product: its basis would be half a megabyte
-    that a single hop reads from beyond the caches. The samples are kept in a ring buffer of ``phases``
-    steps, as :class:`~asr_cnn.streaming.fast.kernel.Carry` keeps frames.
+    that a single hop reads from beyond the caches.
 
     Args:
         frontend: One of ``SPECTRAL_FRONTENDS``.
         carry: Samples kept between hops (the steady buffer length).
         example: One step's samples, (B, n * hop).
-        phases: Steps the ring buffer holds before its samples move to the front.
     """
 
-    def __init__(self, frontend: LogMel | SpeechEmbeddingMel, carry: int, example: torch.Tensor,
-                 phases: int = 1) -> None:
+    def __init__(self, frontend: LogMel | SpeechEmbeddingMel, carry: int, example: torch.Tensor) -> None:
         self.frontend, self.carry = frontend, carry
         self.hop, self.frame, self.step = example.shape[1], frontend.win_length, frontend.hop_length
         batch, frames = example.shape[0], (carry + self.hop - self.frame) // self.step + 1
-        self.samples = example.new_zeros(batch, carry + phases * self.hop)  # (B, carry + phases * hop)
-        windows = [self.samples[:, p * self.hop:p * self.hop + carry + self.hop] for p in range(phases)]
-        self.inboxes = [window[:, carry:] for window in windows]  # (B, hop) per phase
-        self.overlapping = [window.unfold(1, self.frame, self.step) for window in windows]  # (B, T, win) views
-        self.front = self.samples[:, :carry]
+        self.samples = example.new_zeros(batch, carry + self.hop)  # (B, carry + hop)
+        self.inbox, self.front, self.kept = self.samples[:, carry:], self.samples[:, :carry], self.samples[:, self.hop:]
+        self.overlapping = self.samples.unfold(1, self.frame, self.step)  # (B, T, win) a view
         self.frames = example.new_empty(batch, frames, self.frame)  # (B, T, win)
         scale = INT16_SCALE if isinstance(frontend, SpeechEmbeddingMel) else 1.0  # int16 units; a power of 2: exact
         self.window = (scale * frontend.window).to(example)  # (win,)
@@ -60,17 +55,14 @@ class Spectral(Kernel):
         Shape:
             chunk: (B, n * hop). Output: (T, B, F).
         """
-        ops, features = self.plan(chunk, 0, None)
-        for op in ops:
+        ops, features = self.plan(chunk, None)
+        for op in ops + (self.moves() if commit else []):
             op()
-        if commit:
-            for op in self.settle(1):
-                op()
         return features
 
-    def plan(self, x: torch.Tensor, phase: int, into: torch.Tensor | None) -> Planned:
-        ops: list[Op] = [] if x is self.inboxes[phase] else [partial(self.inboxes[phase].copy_, x)]
-        ops += [partial(torch.mul, self.overlapping[phase], self.window, out=self.frames),  # (B, T, win) windowed
+    def plan(self, x: torch.Tensor, into: torch.Tensor | None) -> Planned:
+        ops: list[Op] = [] if x is self.inbox else [partial(self.inbox.copy_, x)]
+        ops += [partial(torch.mul, self.overlapping, self.window, out=self.frames),  # (B, T, win) windowed
                 partial(torch.fft.rfft, self.frames, n=self.frontend.n_fft, out=self.spectrum),  # (B, T, bins)
                 partial(torch.mul, self.power, self.power, out=self.power),  # squared real and imaginary parts
                 partial(torch.mm, self.power, self.bank, out=self.mel)]  # (B * T, F) mel power
@@ -84,17 +76,11 @@ class Spectral(Kernel):
                 ops.append(partial(torch.mm, self.mel, self.dct, out=self.cepstrum))  # (B * T, n_mfcc)
         return ops, features.view(*self.frames.shape[:2], -1).transpose(0, 1)  # (B, T, F) -> (T, B, F)
 
-    def inlet(self, phase: int) -> torch.Tensor | None:
-        return self.inboxes[phase]
+    def inlet(self) -> torch.Tensor | None:
+        return self.inbox
 
-    def settle(self, phase: int) -> list[Op]:
-        """The op that moves the samples carried into a step at ``phase`` to the front (none when there are none)."""
-        if not self.carry or not phase:
-            return []
-        kept = self.samples[:, phase * self.hop:phase * self.hop + self.carry]
-        if phase * self.hop < self.carry:  # overlapping: copy from a copy
-            return [lambda: self.front.copy_(kept.clone())]
-        return [partial(self.front.copy_, kept)]
+    def moves(self) -> list[Op]:
+        return moving(self.front, self.kept, self.carry > self.hop) if self.carry else []
 
     def reset(self, streams: torch.Tensor | None) -> None:
         if streams is None:

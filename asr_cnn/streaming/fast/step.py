@@ -62,7 +62,7 @@ class FastStep:
             with torch.inference_mode():
                 example = self.example.new_zeros(self.example.shape[0], hops * self.hop)  # (B, hops * hop)
                 kernel, out, eager = build(self.model, self.template, example)
-                self.runners[hops] = runner(kernel, example, 1)
+                self.runners[hops] = runner(kernel, example)
             rows = {o.shape[0] for o in (out if isinstance(out, list) else [out])}
             if rows != {hops}:
                 raise FastStepError(f"{hops} hop(s) of {self.hop} samples give {sorted(rows)} rows, not "
@@ -90,7 +90,6 @@ class FastStep:
         for start in range(0, hops, self.block):
             size = min(self.block, hops - start)
             if size != self.current:
-                self.runners[self.current].settle()
                 self.kernel(size).load(self.kernels[self.current])
                 self.current = size
             parts.append(self.runners[size](chunk[:, start * self.hop:(start + size) * self.hop], commit))
