@@ -113,12 +113,28 @@ def fuse(kernels: list[Kernel]) -> list[Kernel]:
             fused[-1].epilogue.append(kernel)
             continue
         fused.append(kernel)
+    defer_floors(fused)
     for kernel, after in zip(fused, fused[1:]):
         carry = after.carry if isinstance(after, Producer) else None
         if isinstance(kernel, Producer) and carry is not None and carry.buffer is not None and (
                 carry.inbox.is_contiguous() and carry.inbox.shape == kernel.out.shape):
             kernel.deliver_to(carry.inbox)
     return fused
+
+
+def defer_floors(kernels: list[Kernel]) -> None:
+    """Move the clamp from below that ends a kernel's activations (a ReLU's, a floored leaky ReLU's floor) into
+    the copies of the next product that lays its frames out, saving an op: exact where only max poolings lie
+    between (a clamp commutes with a maximum) and the clamp keeps the product's zero padding at zero."""
+    for k, kernel in enumerate(kernels):
+        last = kernel.epilogue[-1] if isinstance(kernel, Producer) and kernel.epilogue else None
+        if last is None or last.floor is None or last.floor > 0:
+            continue
+        after = next((later for later in kernels[k + 1:]
+                      if not (isinstance(later, Pool) and later.mode == "max" and not later.epilogue)), None)
+        if isinstance(after, TapConv) and not after.direct and after.floor is None:
+            after.floor = last.floor
+            kernel.epilogue[-1:] = [rest for rest in [last.without_floor()] if rest is not None]
 
 
 def single(layer: nn.Module, state: State | None, x: torch.Tensor, owned: bool) -> tuple[Kernel, list[str]]:

@@ -98,7 +98,9 @@ class TapConv(Producer):
     preallocated buffer when the taps lie on a grid), next to a column of ones, so that the whole layer,
     bias included, is one ``mm`` with the weight (taps x C_in + 1, C_out) into a preallocated output: for
     the few frames of a hop this is several times cheaper than a convolution call. A depthwise weight
-    (taps, C) multiplies each channel by its own taps instead.
+    (taps, C) multiplies each channel by its own taps instead. Where :attr:`floor` is set, the taps' frames
+    are clamped from below on their way into the buffer: the clamp of the activation before (see
+    :func:`~asr_cnn.streaming.fast.build.defer_floors`), in the op that copies them anyway.
 
     Args:
         weight: (taps * C_in, C_out), tap-major; or (taps, C) with ``depthwise``.
@@ -141,15 +143,15 @@ class TapConv(Producer):
         self.deliver_to(self.own)  # and no frames read yet (the views below are made once per source)
         self.direct = len(taps) == 1 and taps[0] == (0, 0) and strides == (1, 1) and not any(pad) and not carry
         self.epilogue = []
+        self.floor: float | None = None
 
     def deliver_to(self, out: torch.Tensor) -> None:
         """Write the output into ``out`` (contiguous, the output's shape), e.g. the next kernel's inbox."""
         super().deliver_to(out)
         self.flat_out = out.view(self.rows, -1)  # (M, C_out)
 
-    def layout(self, frames: torch.Tensor) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor,
-                                                     torch.Tensor]:
-        """The copies (destination, source) that lay ``frames``' taps side by side, and the product's operands.
+    def layout(self, frames: torch.Tensor) -> tuple[list[Op], torch.Tensor, torch.Tensor]:
+        """The copies that lay ``frames``' taps side by side (through the clamp), and the product's operands.
 
         Shape:
             frames: (T, B, [F,] C_in). Output: the copies, (M, K) and (K, C_out) (the depthwise weight alone).
@@ -162,14 +164,21 @@ class TapConv(Producer):
             bias = self.bias if self.bias is not None else self.weight.new_zeros(self.weight.shape[1])
             operand, matrix = self.cols, torch.cat([self.weight, bias[None]])  # (taps * C_in + 1, C_out): bias by ones
         if self.grid is not None:
-            return [(self.patches, grid_view(frames, self.positions, self.strides, self.grid))], operand, matrix
+            taps = grid_view(frames, self.positions, self.strides, self.grid)
+            return [self.copy(self.patches, taps)], operand, matrix
         copies = []
         for k, (dt, df) in enumerate(self.taps):
             index = (span(dt, self.positions[0], self.strides[0]), slice(None))
             if frames.dim() == 4:
                 index += (span(df, self.positions[2], self.strides[1]),)
-            copies.append((self.patches.select(-2, k), frames[index]))
+            copies.append(self.copy(self.patches.select(-2, k), frames[index]))
         return copies, operand, matrix
+
+    def copy(self, patch: torch.Tensor, taps: torch.Tensor) -> Op:
+        """The op that copies the taps' frames into their place in the buffer, clamped where there is a floor."""
+        if self.floor is None:
+            return partial(patch.copy_, taps)
+        return partial(torch.clamp_min, taps, self.floor, out=patch)
 
     def product(self, operand: torch.Tensor, matrix: torch.Tensor, out: torch.Tensor) -> Op:
         """The op that writes the convolution of the laid out taps into ``out``.
@@ -193,8 +202,8 @@ class TapConv(Producer):
         if frames is not self.source:  # views made once per source
             copies, operand, matrix = self.layout(frames)
             self.source, self.copies, self.run = frames, copies, self.product(operand, matrix, self.flat_out)
-        for patch, taps in self.copies:
-            patch.copy_(taps)
+        for copy in self.copies:
+            copy()
         self.run()
         return self.finish(commit)
 
@@ -203,8 +212,7 @@ class TapConv(Producer):
         copies, operand, matrix = self.layout(frames)
         # The product writes straight into the next kernel's inbox where it is one block; else into its own.
         out = into if into is not None and into.shape == self.own.shape and into.is_contiguous() else self.own
-        ops += [partial(patch.copy_, taps) for patch, taps in copies]
-        ops.append(self.product(operand, matrix, out.view(self.rows, -1)))
+        ops += [*copies, self.product(operand, matrix, out.view(self.rows, -1))]
         epilogue, out = self.activate(out, into)
         return ops + epilogue, out
 

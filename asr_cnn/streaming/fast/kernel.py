@@ -179,16 +179,19 @@ class Elementwise(Kernel):
     """An activation (or any frame-wise, channel-blind module), in place when the input is the previous
     kernel's own output and the activation has an in-place form.
 
+    ReLU, LeakyReLU and FlooredLeakyReLU are a leaky ReLU (``slope``), a clamp from below (``floor``), or
+    the one then the other; ATen's own ReLU is such a clamp at 0.
+
     Args:
         module: ReLU, LeakyReLU, FlooredLeakyReLU (in place), or any elementwise module (called as is).
         in_place: The input belongs to this chain (a kernel's output buffer), so it may be overwritten.
     """
 
     def __init__(self, module: nn.Module, in_place: bool) -> None:
-        self.module = module
-        self.slope = 0.0 if isinstance(module, nn.ReLU) else getattr(module, "negative_slope", None)
-        self.floor = module.floor if isinstance(module, FlooredLeakyReLU) else None
-        self.in_place = in_place and isinstance(module, (nn.ReLU, nn.LeakyReLU, FlooredLeakyReLU))
+        self.module, self.known = module, isinstance(module, (nn.ReLU, nn.LeakyReLU, FlooredLeakyReLU))
+        self.slope = module.negative_slope if isinstance(module, (nn.LeakyReLU, FlooredLeakyReLU)) else None
+        self.floor = 0.0 if isinstance(module, nn.ReLU) else getattr(module, "floor", None)
+        self.in_place = in_place and self.known
 
     def __call__(self, x: torch.Tensor, commit: bool) -> torch.Tensor:
         """The activation of every number.
@@ -208,14 +211,25 @@ class Elementwise(Kernel):
         Shape:
             x: (T, B, ..., C). out: the same, any strides.
         """
-        if self.slope is None:
+        if not self.known:
             return [lambda: out.copy_(self.module(x))]
-        if self.slope == 0.0:  # ReLU: ATen's relu is clamp_min(x, 0)
-            return [partial(torch.relu_, x) if out is x else partial(torch.clamp_min, x, 0.0, out=out)]
-        if self.floor is None:
-            return [partial(torch._C._nn.leaky_relu_, x, self.slope) if out is x else
-                    partial(torch._C._nn.leaky_relu, x, self.slope, out=out)]
-        return [partial(torch._C._nn.leaky_relu_, x, self.slope), partial(torch.clamp_min, x, self.floor, out=out)]
+        ops: list[Op] = []
+        if self.slope is not None:  # into ``out`` only when no clamp follows
+            ops.append(partial(torch._C._nn.leaky_relu_, x, self.slope) if out is x or self.floor is not None else
+                       partial(torch._C._nn.leaky_relu, x, self.slope, out=out))
+        if self.floor is not None:
+            ops.append(partial(torch.clamp_min_, x, self.floor) if out is x else
+                       partial(torch.clamp_min, x, self.floor, out=out))
+        return ops
+
+    def without_floor(self) -> Elementwise | None:
+        """The activation without its clamp from below (``None`` when nothing is left): where the next product
+        reads its frames through a clamp of its own."""
+        if self.slope is None:
+            return None
+        rest = Elementwise(self.module, self.in_place)
+        rest.floor = None
+        return rest
 
     def plan(self, x: torch.Tensor, into: torch.Tensor | None) -> Planned:
         if self.in_place:
