@@ -48,7 +48,8 @@ class HopStepper:
         A partial reset keeps the shared clock: its rows keep coming for every stream.
         """
         if streams is None:
-            self.pending = torch.zeros(self.batch_size, 0, device=self.device, dtype=self.dtype)
+            self.empty = torch.zeros(self.batch_size, 0, device=self.device, dtype=self.dtype)  # (B, 0)
+            self.pending = self.empty
             self.to_drop = list(self.lags)
             self.early = [False] * len(self.lags)  # the next hop's row was returned before the hop was whole
         else:
@@ -63,14 +64,15 @@ class HopStepper:
         pending = chunk if self.pending.shape[1] == 0 else torch.cat([self.pending, chunk], dim=1)  # (B, S_pending)
         rows: list[list[torch.Tensor]] = [[] for _ in self.lags]
         whole = pending.shape[1] // self.hop * self.hop
+        exact = whole == pending.shape[1]  # the usual push of whole hops: no views to make (each costs a call)
         if whole:
-            for m, found in enumerate(self.step(pending[:, :whole], True)):  # (B, n, K_m)
+            for m, found in enumerate(self.step(pending if exact else pending[:, :whole], True)):  # (B, n, K_m)
                 skip = min(self.to_drop[m], found.shape[1])
                 self.to_drop[m] -= skip
                 if self.early[m] and found.shape[1] > skip:  # its first row went out before its hop was whole
                     skip, self.early[m] = skip + 1, False
-                rows[m].append(found[:, skip:])
-        self.pending = pending[:, whole:]
+                rows[m].append(found[:, skip:] if skip else found)
+        self.pending = self.empty if exact else pending[:, whole:]
         ahead = [m for m in range(len(self.lags)) if not self.to_drop[m] and not self.early[m]
                  and self.pending.shape[1] >= self.ready[m]]
         if ahead:

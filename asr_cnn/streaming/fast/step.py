@@ -86,14 +86,22 @@ class FastStep:
         if rest or not hops or (not commit and hops > self.block):
             raise ValueError(f"a step takes whole hops of {self.hop} samples (at most {self.block} to look ahead), "
                              f"got {chunk.shape[1]} samples")
-        parts = []
-        for start in range(0, hops, self.block):
-            size = min(self.block, hops - start)
-            if size != self.current:
-                self.kernel(size).load(self.kernels[self.current])
-                self.current = size
-            parts.append(self.runners[size](chunk[:, start * self.hop:(start + size) * self.hop], commit))
-        return [found[0] if len(found) == 1 else torch.cat(found, dim=1) for found in zip(*parts)]
+        if hops <= self.block:  # one block (a microphone's hop): the chunk as it is
+            return self.run(hops, chunk, commit)
+        parts = [self.run(min(self.block, hops - start), chunk[:, start * self.hop:(start + self.block) * self.hop],
+                          commit) for start in range(0, hops, self.block)]
+        return [torch.cat(found, dim=1) for found in zip(*parts)]
+
+    def run(self, hops: int, block: torch.Tensor, commit: bool) -> list[torch.Tensor]:
+        """One block through the kernels of its size, which take over the carried frames first when others hold them.
+
+        Shape:
+            block: (B, hops * hop). Output: one (B, hops, K_m) per model.
+        """
+        if hops != self.current:
+            self.kernel(hops).load(self.kernels[self.current])
+            self.current = hops
+        return self.runners[hops](block, commit)
 
     def reset(self, streams: torch.Tensor | None = None) -> None:
         """Zero the state of some streams (boolean mask (B,)), or of all when ``None``."""
