@@ -218,8 +218,8 @@ class Elementwise(Kernel):
             ops.append(partial(torch._C._nn.leaky_relu_, x, self.slope) if out is x or self.floor is not None else
                        partial(torch._C._nn.leaky_relu, x, self.slope, out=out))
         if self.floor is not None:
-            ops.append(partial(torch.clamp_min_, x, self.floor) if out is x else
-                       partial(torch.clamp_min, x, self.floor, out=out))
+            in_place = partial(torch.relu_, x) if self.floor == 0.0 else partial(torch.clamp_min_, x, self.floor)
+            ops.append(in_place if out is x else partial(torch.clamp_min, x, self.floor, out=out))
         return ops
 
     def without_floor(self) -> Elementwise | None:

@@ -24,7 +24,8 @@ class FastStep:
     """A model's streaming step over any whole number of hops, from the steady zero state.
 
     Each layer becomes a kernel with its buffers allocated once (see :mod:`asr_cnn.streaming.fast`) for a
-    block of hops, so a block is one product per layer. Blocks of up to :attr:`block` hops are cut from the
+    block of hops, so a block is one product per layer, run as one list of bound ops where every kernel can be
+    planned (:mod:`asr_cnn.streaming.fast.plan`). Blocks of up to :attr:`block` hops are cut from the
     chunk; the kernels of each block size are built on first use. Only the kernels that ran last hold the
     stream's carried frames: the kernels of another block size take those over before they run. Equal to the
     model's streaming to float tolerance (a matrix product sums in another order than a convolution).
