@@ -92,7 +92,7 @@ def typed(schema: type[Schema], node: Any, key: str) -> Schema:
     Args:
         schema: A schema dataclass.
         node: The composed node (its interpolations resolved in the whole config), or a plain mapping.
-        key: Where the node sits in the config (``trainer``), for error messages.
+        key: Where the node sits in the config (``trainer``; ``""`` for a recipe's whole config), for error messages.
 
     Raises:
         ValueError: The schema's ``error`` class: a value of the wrong type or out of range, a key the schema
@@ -115,7 +115,7 @@ def check(value: Any, key: str, error: type[ValueError] = ValueError) -> None:
         ValueError: ``error``, naming the first bad key, what it must be, and its value.
     """
     for spec in dataclasses.fields(value):
-        item, where = getattr(value, spec.name), f"{key}.{spec.name}"
+        item, where = getattr(value, spec.name), f"{key}.{spec.name}" if key else spec.name
         if dataclasses.is_dataclass(item):
             check(item, where, error)
         elif spec.metadata.get("valid") is not None and not spec.metadata["valid"](item):

@@ -17,6 +17,8 @@ from asr_cnn.detect.detector import Detector
 from asr_cnn.detect.events import Event
 from asr_cnn.detect.load import load_detector
 from asr_cnn.detect.resample import StreamResampler
+from asr_cnn.recipes.config import DetectRecipe
+from asr_cnn.schema import typed
 from asr_cnn.threads import torch_threads
 
 AUDIO_SUFFIXES = frozenset({*(f".{name.lower()}" for name in sf.available_formats()), ".opus"})
@@ -95,27 +97,29 @@ def detect(cfg: DictConfig, out: TextIO | None = None, err: TextIO | None = None
     ``out`` and ``err`` default to the standard streams current at the call.
 
     Args:
-        cfg: Composed ``conf/detect.yaml``: ``checkpoint`` (one path, or a list of models on one backbone,
-            whose events then carry ``"model": <path>``), ``input`` (a file or folder), ``detector``,
-            ``block_seconds``, ``device``, ``threads``.
+        cfg: Composed ``conf/detect.yaml`` (:class:`~asr_cnn.recipes.config.DetectRecipe`): ``checkpoint`` (one
+            path, or a list of models on one backbone, whose events then carry ``"model": <path>``), ``input``
+            (a file or folder), ``detector``, ``block_seconds``, ``device``, ``threads``.
 
     Returns:
         Exit status: 0, or 1 when some file could not be read.
 
     Raises:
         AudioError: ``cfg.input`` is neither a sound file nor a folder holding some.
-        FileNotFoundError, ValueError: A checkpoint is missing or unreadable, or the models do not share a backbone.
+        FileNotFoundError, ValueError: A checkpoint is missing or unreadable, the models do not share a backbone,
+            or a setting is out of range.
     """
     out, err = out or sys.stdout, err or sys.stderr
-    files = audio_files(cfg.input)
-    detector = load_detector(cfg)
+    files = audio_files(cfg.input)  # a bad input is reported first, whatever else the config lacks
+    recipe = typed(DetectRecipe, cfg, "")
+    detector = load_detector(recipe.detector, recipe.checkpoint, recipe.device)
     print(detector.operating_point(), file=err, flush=True)
     failed = 0
-    with torch_threads(cfg.threads):
+    with torch_threads(recipe.threads):
         for path in files:
             found = 0
             try:
-                for event in detect_file(detector, path, cfg.block_seconds):
+                for event in detect_file(detector, path, recipe.block_seconds):
                     print(event.to_json(file=str(path)), file=out, flush=True)
                     found += 1
             except AudioError as error:

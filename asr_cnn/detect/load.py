@@ -1,10 +1,11 @@
-"""The detector a recipe runs: its checkpoint (or several on one backbone) and ``cfg.detector``."""
+"""The detector a recipe runs: its checkpoint (or several on one backbone) and its ``detector`` config."""
 
 from __future__ import annotations
 
 from hydra.utils import instantiate
-from omegaconf import DictConfig, ListConfig
+from omegaconf import ListConfig
 
+from asr_cnn.detect.config import DetectorConfig
 from asr_cnn.detect.detector import Detector
 from asr_cnn.models.spotter import KeywordSpotter
 
@@ -21,14 +22,19 @@ def checkpoint_paths(value: str | list | ListConfig) -> list[str]:
     return paths
 
 
-def load_detector(cfg: DictConfig) -> Detector:
-    """The detector of ``cfg.checkpoint`` (one path or a list: several models on one backbone, their events
-    named by path) on ``cfg.device``, set up by ``cfg.detector``.
+def load_detector(detector: DetectorConfig, checkpoint: str | list[str], device: str) -> Detector:
+    """The detector of ``checkpoint`` (one path or a list: several models on one backbone, their events named by
+    path) on ``device``, set up by ``detector``.
+
+    Args:
+        detector: The recipe's ``detector`` config, typed.
+        checkpoint: A checkpoint path, or a list of them (:func:`checkpoint_paths`).
+        device: The torch device the models run on.
 
     Raises:
         FileNotFoundError, ValueError: A checkpoint is missing or unreadable, or the models do not share a
             backbone (the message names the files).
     """
-    paths = checkpoint_paths(cfg.checkpoint)
-    spotters = {path: KeywordSpotter.load(path, map_location=cfg.device) for path in paths}
-    return instantiate(cfg.detector)(spotters if len(paths) > 1 else spotters[paths[0]], device=cfg.device)
+    paths = checkpoint_paths(checkpoint)
+    spotters = {path: KeywordSpotter.load(path, map_location=device) for path in paths}
+    return instantiate(detector)(spotters if len(paths) > 1 else spotters[paths[0]], device=device)

@@ -17,6 +17,8 @@ from omegaconf import DictConfig
 from asr_cnn.detect.detector import Detector
 from asr_cnn.detect.load import load_detector
 from asr_cnn.detect.resample import StreamResampler
+from asr_cnn.recipes.config import ListenRecipe
+from asr_cnn.schema import typed
 from asr_cnn.threads import torch_threads
 
 PORTAUDIO_PACKAGE = "libportaudio2"
@@ -171,17 +173,22 @@ def listen(cfg: DictConfig) -> int:
     """Entry point of ``recipes/listen.py``: events from the microphone until Ctrl-C.
 
     Args:
-        cfg: Composed ``conf/listen.yaml``: ``checkpoint`` (one path, or a list of models on one backbone),
-            ``detector``, ``input_device``, ``block_seconds``, ``seconds``, ``device``, ``threads``.
+        cfg: Composed ``conf/listen.yaml`` (:class:`~asr_cnn.recipes.config.ListenRecipe`): ``checkpoint`` (one
+            path, or a list of models on one backbone), ``detector``, ``input_device``, ``block_seconds``,
+            ``seconds``, ``device``, ``threads``.
 
     Returns:
         Exit status: 0 after a clean stop (Ctrl-C included), 1 when the audio input cannot be used.
+
+    Raises:
+        ValueError: A setting out of range (one line naming the key).
     """
+    recipe = typed(ListenRecipe, cfg, "")
     try:
-        detector = load_detector(cfg)
+        detector = load_detector(recipe.detector, recipe.checkpoint, recipe.device)
         print(detector.operating_point(), file=sys.stderr, flush=True)
-        with torch_threads(cfg.threads):
-            stream_microphone(detector, cfg.input_device, cfg.block_seconds, cfg.seconds)
+        with torch_threads(recipe.threads):
+            stream_microphone(detector, recipe.input_device, recipe.block_seconds, recipe.seconds)
     except MicrophoneError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
