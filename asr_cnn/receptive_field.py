@@ -22,6 +22,8 @@ from asr_cnn.layers.streaming import StreamingLayer, available_outputs
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.modes import evaluating
 from asr_cnn.placement import placement
+from asr_cnn.recipes.config import ReceptiveFieldRecipe
+from asr_cnn.schema import typed
 from asr_cnn.training.plots import plot_receptive_field
 
 MS_PER_SECOND = 1000.0
@@ -155,12 +157,16 @@ def measure(spotter: KeywordSpotter, channel: int | None = None, steps: int = 20
 def receptive_field(cfg: DictConfig) -> dict:
     """Measure a checkpoint's field, write the PNG (``cfg.output``, default next to the checkpoint).
 
+    Args:
+        cfg: Composed ``conf/receptive_field.yaml`` (:class:`~asr_cnn.recipes.config.ReceptiveFieldRecipe`).
+
     Returns:
         Plain data: analytic and empirical first/last frame, field sizes in frames and ms, PNG path.
     """
-    spotter = KeywordSpotter.load(cfg.checkpoint)
-    result = measure(spotter, cfg.channel, cfg.steps, cfg.lr, cfg.l2, cfg.seed)
-    output = Path(cfg.output) if cfg.get("output") else Path(cfg.checkpoint).with_name("receptive_field.png")
+    recipe = typed(ReceptiveFieldRecipe, cfg, "")
+    spotter = KeywordSpotter.load(recipe.checkpoint)
+    result = measure(spotter, recipe.channel, recipe.steps, recipe.lr, recipe.l2, recipe.seed)
+    output = Path(recipe.output) if recipe.output else Path(recipe.checkpoint).with_name("receptive_field.png")
     frames = result.analytic[1] - result.analytic[0] + 1
     frontend = spotter.frontend
     ms = ((frames - 1) * frontend.hop_length + frontend.win_length) * MS_PER_SECOND / frontend.sample_rate

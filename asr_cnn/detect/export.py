@@ -31,6 +31,8 @@ from torch import nn
 from asr_cnn.files import atomic_write
 from asr_cnn.layers.streaming import State, flatten_state
 from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.recipes.config import ExportRecipe
+from asr_cnn.schema import typed
 from asr_cnn.streaming.hops import HopStepper
 from asr_cnn.streaming.scan import as_batch
 from asr_cnn.streaming.steady import fill_state, lag_rows, steady_state
@@ -161,5 +163,10 @@ class OnnxStreamer:
 
 
 def export(cfg: DictConfig) -> Path:
-    """Entry point of ``recipes/export.py``: ``cfg.checkpoint`` -> ONNX at ``cfg.output``."""
-    return export_onnx(KeywordSpotter.load(cfg.checkpoint), cfg.output, cfg.opset)
+    """Entry point of ``recipes/export.py``: ``cfg.checkpoint`` -> ONNX at ``cfg.output``.
+
+    Args:
+        cfg: Composed ``conf/export.yaml`` (:class:`~asr_cnn.recipes.config.ExportRecipe`).
+    """
+    recipe = typed(ExportRecipe, cfg, "")
+    return export_onnx(KeywordSpotter.load(recipe.checkpoint), recipe.output, recipe.opset)

@@ -14,6 +14,8 @@ from asr_cnn.data.datasets.windows import window_of
 from asr_cnn.evaluation.folder import evaluate_audio_dir, format_folder_report
 from asr_cnn.evaluation.metrics import classification_report
 from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.recipes.config import EvaluateRecipe
+from asr_cnn.schema import typed
 from asr_cnn.threads import torch_threads
 from asr_cnn.training.distributed import resolve_device
 
@@ -67,34 +69,48 @@ def evaluate(cfg: DictConfig) -> dict:
     corpus at ``cfg.data.root``, on ``cfg.threads`` torch threads; writes ``evaluation.json`` into
     ``cfg.run_dir``, logs the splits' accuracies and prints the folder's accuracies and confusion matrix.
 
+    Args:
+        cfg: Composed ``conf/evaluate.yaml`` (:class:`~asr_cnn.recipes.config.EvaluateRecipe`).
+
     Returns:
         ``{"checkpoint", "splits": {name: report}}`` or ``{"checkpoint", "audio_dir": report}``.
+
+    Raises:
+        ValueError: A setting out of range (one line naming the key).
     """
-    device = resolve_device(cfg.device)
-    spotter = KeywordSpotter.load(cfg.checkpoint, map_location=device)
-    with torch_threads(cfg.threads):
-        result = {"checkpoint": str(cfg.checkpoint), **evaluate_sets(cfg, spotter, device)}
-    run_dir = Path(cfg.run_dir)
+    recipe = typed(EvaluateRecipe, cfg, "")
+    device = resolve_device(recipe.device)
+    spotter = KeywordSpotter.load(recipe.checkpoint, map_location=device)
+    with torch_threads(recipe.threads):
+        result = {"checkpoint": str(recipe.checkpoint), **evaluate_sets(recipe, spotter, device)}
+    run_dir = Path(recipe.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / EVALUATION_NAME).write_text(json.dumps(result, indent=2))
     return result
 
 
-def evaluate_sets(cfg: DictConfig, spotter: KeywordSpotter, device: torch.device) -> dict:
-    """``{"audio_dir": report}`` or ``{"splits": {name: report}}``, as :func:`evaluate` reads them from ``cfg``."""
+def evaluate_sets(recipe: EvaluateRecipe, spotter: KeywordSpotter, device: torch.device) -> dict:
+    """``{"audio_dir": report}`` or ``{"splits": {name: report}}``, as :func:`evaluate` reads them from ``recipe``.
+
+    Raises:
+        CorpusError: A bad ``data`` setting, when splits are read.
+    """
     from asr_cnn.data import SpeechCommands  # the corpus package is optional for loading checkpoints
+    from asr_cnn.data.corpus.config import data_config
 
     result: dict = {}
-    if cfg.get("audio_dir"):
-        result["audio_dir"] = evaluate_audio_dir(spotter, cfg.audio_dir, batch_size=cfg.batch_size, device=device)
-        print(format_folder_report(result["audio_dir"], cfg.audio_dir), flush=True)
+    if recipe.audio_dir:
+        result["audio_dir"] = evaluate_audio_dir(spotter, recipe.audio_dir, batch_size=recipe.batch_size,
+                                                 device=device)
+        print(format_folder_report(result["audio_dir"], recipe.audio_dir), flush=True)
     else:
-        splits = [cfg.split] if isinstance(cfg.split, str) else list(cfg.split)
+        root = data_config(recipe.data).root
+        splits = [recipe.split] if isinstance(recipe.split, str) else list(recipe.split)
         result["splits"] = {}
         for split in splits:
-            dataset = SpeechCommands(cfg.data.root, split, spotter.labels)
-            report = evaluate_dataset(spotter, dataset, batch_size=cfg.batch_size, device=device,
-                                      num_workers=cfg.num_workers)
+            dataset = SpeechCommands(root, split, spotter.labels)
+            report = evaluate_dataset(spotter, dataset, batch_size=recipe.batch_size, device=device,
+                                      num_workers=recipe.num_workers)
             result["splits"][split] = report
             log.info("%s: accuracy %.4f on %d clips", split, report["accuracy"] or float("nan"), report["n"])
     return result

@@ -34,6 +34,8 @@ from asr_cnn.evaluation.real_measure import RealMeasure, first_fire_recall, meas
 from asr_cnn.evaluation.real_table import format_table
 from asr_cnn.evaluation.scoring import SECONDS_PER_HOUR, score_clips, score_concatenation
 from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.recipes.config import EvaluateRealRecipe
+from asr_cnn.schema import typed
 from asr_cnn.threads import torch_threads
 
 log = logging.getLogger(__name__)
@@ -44,17 +46,19 @@ REAL_SET = Path("..") / "shared" / "realspeech"
 """The project's real recordings (evaluation only), beside the checkout when its shared folder is there."""
 
 
-def positive_clips(cfg: DictConfig, recordings: list[Recording], keywords: list[str]) -> list[tuple[Path, str]]:
-    """``(file, keyword)`` of every clip to measure recall on: ``cfg.positives`` or the set's wake words.
+def positive_clips(positives: str | None, keyword: str | None, recordings: list[Recording], keywords: list[str]
+                   ) -> list[tuple[Path, str]]:
+    """``(file, keyword)`` of every clip to measure recall on: the folder ``positives`` (all saying ``keyword``)
+    or the set's wake words.
 
     Raises:
         ValueError: ``positives`` without a ``keyword`` the model knows.
     """
-    if cfg.positives:
-        if cfg.keyword not in keywords:
-            raise ValueError(f"keyword={cfg.keyword!r}: positives= needs the keyword its clips say, one of the "
+    if positives:
+        if keyword not in keywords:
+            raise ValueError(f"keyword={keyword!r}: positives= needs the keyword its clips say, one of the "
                              f"model's keywords {keywords}")
-        return [(path, cfg.keyword) for path in audio_files(cfg.positives)]
+        return [(path, keyword) for path in audio_files(positives)]
     known = [r for r in recordings if r.kind == WAKE_WORD and r.keyword in keywords]
     return [(r.path, r.keyword) for r in sorted(known, key=lambda r: r.seconds)]  # similar lengths batch well
 
@@ -81,20 +85,20 @@ def keyword_free(recordings: list[Recording], keywords: list[str]) -> list[Recor
     return [r for r in recordings if r.kind == SPEECH and not any(mentions(r.transcript, k) for k in keywords)]
 
 
-def describe(cfg: DictConfig, detector: Detector, recordings: list[Recording], clips: list[tuple[Path, str]],
-             clean: list[Recording], hours: float) -> dict[str, Any]:
+def describe(recipe: EvaluateRealRecipe, detector: Detector, recordings: list[Recording],
+             clips: list[tuple[Path, str]], clean: list[Recording], hours: float) -> dict[str, Any]:
     """What was measured: the model's keywords and thresholds, the clips used and left out, the speech streamed."""
     keywords = list(detector.thresholds)
     unused = Counter(r.keyword for r in recordings
-                     if r.kind == WAKE_WORD and (cfg.positives or r.keyword not in keywords))
+                     if r.kind == WAKE_WORD and (recipe.positives or r.keyword not in keywords))
     return {
-        "checkpoint": str(cfg.checkpoint), "set": cfg["set"], "positives": cfg.positives, "keywords": keywords,
+        "checkpoint": str(recipe.checkpoint), "set": recipe.set, "positives": recipe.positives, "keywords": keywords,
         "thresholds_as_shipped": detector.thresholds,
         "wake_word_clips": {keyword: sum(k == keyword for _, k in clips) for keyword in keywords},
-        "wake_word_clips_unused": dict(unused), "padding_s": cfg.padding_s,
-        "speech": {"clips": len(clean), "hours": hours if clean else None, "pause_s": cfg.pause_s,
+        "wake_word_clips_unused": dict(unused), "padding_s": recipe.padding_s,
+        "speech": {"clips": len(clean), "hours": hours if clean else None, "pause_s": recipe.pause_s,
                    "left_out_saying_a_keyword": sum(r.kind == SPEECH for r in recordings) - len(clean)},
-        "output_dir": str(cfg.output_dir),
+        "output_dir": str(recipe.output_dir),
     }
 
 
@@ -112,43 +116,45 @@ def evaluate_real(cfg: DictConfig) -> dict[str, Any]:
     """Entry point of ``recipes/evaluate_real.py``: measure, write ``real_eval.json`` and the DET PNG, print a table.
 
     Args:
-        cfg: Composed ``conf/evaluate_real.yaml``: ``checkpoint``, ``set`` (a folder with ``manifest.csv``)
-            and/or ``positives`` with ``keyword``, ``detector``, ``pause_s``, ``padding_s``,
-            ``oracle_fa_per_hour``, ``other_words``, ``batch_size``, ``output_dir``, ``device``, ``threads``.
+        cfg: Composed ``conf/evaluate_real.yaml`` (:class:`~asr_cnn.recipes.config.EvaluateRealRecipe`):
+            ``checkpoint``, ``set`` (a folder with ``manifest.csv``) and/or ``positives`` with ``keyword``,
+            ``detector``, ``pause_s``, ``padding_s``, ``oracle_fa_per_hour``, ``other_words``, ``batch_size``,
+            ``output_dir``, ``device``, ``threads``.
 
     Returns:
         The content of ``real_eval.json``.
 
     Raises:
-        ValueError: Neither a set nor positives, a bad manifest, or an unknown ``keyword``.
+        ValueError: Neither a set nor positives, a bad manifest, an unknown ``keyword``, or a setting out of range.
         AudioError: A sound file that cannot be read.
     """
     started = time.perf_counter()
-    if not cfg["set"] and not cfg.positives:
+    recipe = typed(EvaluateRealRecipe, cfg, "")
+    if not recipe.set and not recipe.positives:
         raise ValueError("nothing to evaluate: give set=<folder with manifest.csv> and/or positives=<folder> "
                          "keyword=<word>")
-    spotter = KeywordSpotter.load(cfg.checkpoint, map_location=cfg.device)
-    detector: Detector = instantiate(cfg.detector)(spotter, device=cfg.device)
-    recordings = read_manifest(cfg["set"]) if cfg["set"] else []
-    clips = positive_clips(cfg, recordings, list(detector.thresholds))
+    spotter = KeywordSpotter.load(recipe.checkpoint, map_location=recipe.device)
+    detector: Detector = instantiate(recipe.detector)(spotter, device=recipe.device)
+    recordings = read_manifest(recipe.set) if recipe.set else []
+    clips = positive_clips(recipe.positives, recipe.keyword, recordings, list(detector.thresholds))
     clean = keyword_free(recordings, list(detector.thresholds))
-    others = other_word_clips(recordings, list(detector.thresholds)) if cfg.other_words else []
+    others = other_word_clips(recordings, list(detector.thresholds)) if recipe.other_words else []
     rate = spotter.sample_rate
-    with torch_threads(cfg.threads):
-        batched = instantiate(cfg.detector)(spotter, batch_size=cfg.batch_size, device=cfg.device)
+    with torch_threads(recipe.threads):
+        batched = instantiate(recipe.detector)(spotter, batch_size=recipe.batch_size, device=recipe.device)
         log.info("scoring %d wake-word clips", len(clips))
-        recall = score_clips(batched, padded_clips(clips, rate, cfg.padding_s))
+        recall = score_clips(batched, padded_clips(clips, rate, recipe.padding_s))
         log.info("scoring %d clips of other words", len(others))
-        other = score_clips(batched, ((wave, []) for wave, _ in padded_clips(others, rate, cfg.padding_s)))
+        other = score_clips(batched, ((wave, []) for wave, _ in padded_clips(others, rate, recipe.padding_s)))
         log.info("streaming %d speech clips (%.2f h)", len(clean), sum(r.seconds for r in clean) / SECONDS_PER_HOUR)
-        speech = instantiate(cfg.detector)(spotter, batch_size=STREAMS, device=cfg.device)
-        alarms, _ = score_concatenation(speech, load_audios([r.path for r in clean], rate), cfg.pause_s)
+        speech = instantiate(recipe.detector)(spotter, batch_size=STREAMS, device=recipe.device)
+        alarms, _ = score_concatenation(speech, load_audios([r.path for r in clean], rate), recipe.pause_s)
         log.info("sweeping thresholds")
-        measured = measure(recall, alarms, cfg.oracle_fa_per_hour)
-    result = describe(cfg, detector, recordings, clips, clean, alarms.hours) | measure_json(measured)
+        measured = measure(recall, alarms, recipe.oracle_fa_per_hour)
+    result = describe(recipe, detector, recordings, clips, clean, alarms.hours) | measure_json(measured)
     result["recall_worst_first"] = first_fire_recall(recall)
-    result["other_words"] = other_word_firing(other, [word for _, word in others]) if cfg.other_words else None
-    output = Path(cfg.output_dir)
+    result["other_words"] = other_word_firing(other, [word for _, word in others]) if recipe.other_words else None
+    output = Path(recipe.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     result["det_png"] = str(plot_real_det(measured, output / REAL_DET_NAME)) if clean else None
     result["seconds"] = time.perf_counter() - started

@@ -22,6 +22,8 @@ from asr_cnn.evaluation.scoring import stored, stream_scores
 from asr_cnn.evaluation.streams import load_streams
 from asr_cnn.evaluation.sweep import SWEEP_THRESHOLDS, point_at, sweep
 from asr_cnn.models.spotter import KeywordSpotter
+from asr_cnn.recipes.config import EvaluateStreamRecipe
+from asr_cnn.schema import typed
 from asr_cnn.threads import torch_threads
 
 DET_FILENAME, METRICS_FILENAME = "det.png", "stream_metrics.json"
@@ -36,26 +38,28 @@ def evaluate_streams(cfg: DictConfig) -> dict[str, Any]:
     ``cfg.target_fa_per_hour`` for every keyword in the checkpoint's ``extra["thresholds"]``.
 
     Args:
-        cfg: Composed ``conf/evaluate_stream.yaml``.
+        cfg: Composed ``conf/evaluate_stream.yaml`` (:class:`~asr_cnn.recipes.config.EvaluateStreamRecipe`).
 
     Returns:
         The metrics (also written as JSON).
 
     Raises:
         AudioError: A bad stream folder or label file.
-        ValueError: ``write_threshold`` is set but no swept threshold meets the target.
+        ValueError: ``write_threshold`` is set but no swept threshold meets the target, or a setting is out of
+            range.
     """
-    spotter = KeywordSpotter.load(cfg.checkpoint, map_location=cfg.device)
-    detector: Detector = instantiate(cfg.detector)(spotter, device=cfg.device)
-    streams = load_streams(cfg.streams, list(detector.thresholds))
-    with torch_threads(cfg.threads):
-        rows, seconds = zip(*(stream_scores(detector, stream.audio, cfg.block_seconds) for stream in streams))
+    recipe = typed(EvaluateStreamRecipe, cfg, "")
+    spotter = KeywordSpotter.load(recipe.checkpoint, map_location=recipe.device)
+    detector: Detector = instantiate(recipe.detector)(spotter, device=recipe.device)
+    streams = load_streams(recipe.streams, list(detector.thresholds))
+    with torch_threads(recipe.threads):
+        rows, seconds = zip(*(stream_scores(detector, stream.audio, recipe.block_seconds) for stream in streams))
     scored = stored(detector, list(rows), list(seconds), [stream.labels for stream in streams])
     points = sweep(scored)
     at_reference = sweep(scored, grid=torch.tensor([REFERENCE_THRESHOLD], dtype=torch.float64))[0]
     reference_fa = threshold_for(points, REFERENCE_FA_PER_HOUR)
-    target = threshold_for(points, cfg.target_fa_per_hour)
-    output = Path(cfg.output_dir)
+    target = threshold_for(points, recipe.target_fa_per_hour)
+    output = Path(recipe.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     marks = {} if target is None else {f"threshold {target.threshold:.4g}": target}
     plot_det({"all keywords": points}, output / DET_FILENAME, marks)
@@ -64,17 +68,17 @@ def evaluate_streams(cfg: DictConfig) -> dict[str, Any]:
         "detector_thresholds": asdict(point_at(scored)) | {"thresholds": detector.thresholds},
         "at_threshold_0.5": asdict(at_reference),
         "frr_at_1_fa_per_hour": None if reference_fa is None else reference_fa.frr,
-        "target_fa_per_hour": cfg.target_fa_per_hour,
+        "target_fa_per_hour": recipe.target_fa_per_hour,
         "target": None if target is None else asdict(target),
         "det_png": str(output / DET_FILENAME),
         "det": [asdict(point) for point in points],
     }
-    if cfg.write_threshold:
+    if recipe.write_threshold:
         if target is None:
             raise ValueError(f"no threshold up to {float(SWEEP_THRESHOLDS[-1]):.4g} keeps false alarms at or "
-                             f"below {cfg.target_fa_per_hour}/h; {cfg.checkpoint} left unchanged")
+                             f"below {recipe.target_fa_per_hour}/h; {recipe.checkpoint} left unchanged")
         spotter.extra["thresholds"] = {keyword: target.threshold for keyword in detector.thresholds}
-        spotter.cpu().save(cfg.checkpoint)
-        metrics["written_to"] = str(cfg.checkpoint)
+        spotter.cpu().save(recipe.checkpoint)
+        metrics["written_to"] = str(recipe.checkpoint)
     (output / METRICS_FILENAME).write_text(json.dumps(metrics, indent=2))
     return metrics
