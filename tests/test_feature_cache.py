@@ -99,13 +99,15 @@ def test_cached_members_each_see_the_window_the_whole_spotter_does():
 def test_a_slice_of_streamed_features_is_the_window_alone(spotter):
     split = frozen_split(spotter).prefix.eval()
     hop, window = frozen_split(spotter).hop_samples, spotter.window_samples
-    long = audio(12 * 16000, seed=5)  # more than one streaming chunk
+    long = audio(12 * 16000, seed=5)  # more than one segment
     sequence = stream_features(split, long, "cpu")  # (96, [F,] J)
     assert sequence.shape[-1] == 1 + (long.shape[0] - 1 - split.context) // hop
     for frame in (0, 41, sequence.shape[-1] - frozen_split(spotter).frames):
         with torch.no_grad():
             alone = split(long[None, frame * hop: frame * hop + window])[0]  # (96, [F,] frames)
         torch.testing.assert_close(sequence[..., frame:frame + alone.shape[-1]], alone, atol=1e-4, rtol=0)
+    with pytest.raises(ValueError, match="no frame"):
+        stream_features(split, long[:split.context], "cpu")
 
 
 def test_mining_cached_features_finds_the_windows_mining_audio_does(spotter):

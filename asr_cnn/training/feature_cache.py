@@ -44,8 +44,9 @@ from asr_cnn.training.mining import MIN_GAP_S, top_windows
 
 log = logging.getLogger(__name__)
 
-STREAM_CHUNK_SAMPLES = 10 * 16000
-"""Audio streamed through the frozen part per call: bounds its memory on hour-long sources."""
+SEGMENT_FRAMES = 125
+"""Frames of a long source computed per call (10 s at an 80 ms hop): bounds memory on hour-long sources, and
+measured cheapest per frame (64-500 frames: 0.19-0.21 ms; 32: 0.23; 1,500: 0.26)."""
 
 
 @dataclass(frozen=True)
@@ -148,19 +149,29 @@ def cache_items(prefix: StreamingSequential, dataset: Dataset, copies: int, batc
 
 @torch.no_grad()
 def stream_features(prefix: StreamingSequential, audio: torch.Tensor, device: torch.device | str) -> torch.Tensor:
-    """The frozen features of a long signal, streamed chunk by chunk (every frame computed once).
+    """The frozen features of a long signal, every frame computed once (but for a segment's lead-in).
 
     Frame ``j`` is the prefix's output for samples ``[j * hop, j * hop + prefix.context]``: by the
-    streaming contract, exactly what the prefix gives on that stretch of audio alone.
+    streaming contract, exactly what the prefix gives on that stretch of audio alone. So the signal is cut
+    into segments of :data:`SEGMENT_FRAMES` frames, each with the ``context`` samples its first frame needs,
+    and each segment runs through the whole-sequence forward: half the cost of streaming it in chunks
+    (~0.19 against ~0.36 ms a frame for speech_embedding on one thread), the same frames.
+
+    Raises:
+        ValueError: The signal is shorter than one frame's ``context + 1`` samples.
 
     Shape:
         audio: (S,). Output: (C, J), ``J = 1 + (S - 1 - prefix.context) // hop``.
     """
-    state = prefix.init_state(1, device)
+    hop, context = prefix.stride, prefix.context
+    if audio.shape[0] <= context:
+        raise ValueError(f"{audio.shape[0]} samples hold no frame of the frozen features ({context + 1} needed)")
+    count = 1 + (audio.shape[0] - 1 - context) // hop
     frames = []
-    for start in range(0, audio.shape[0], STREAM_CHUNK_SAMPLES):
-        out, state = prefix.streaming_forward(audio[None, start:start + STREAM_CHUNK_SAMPLES].to(device), state)
-        frames.append(out[0].cpu())  # (1, C, j) -> (C, j)
+    for first in range(0, count, SEGMENT_FRAMES):
+        last = min(count, first + SEGMENT_FRAMES) - 1
+        segment = audio[None, first * hop:last * hop + context + 1].to(device)
+        frames.append(prefix(segment)[0].cpu())  # (1, C, last - first + 1) -> (C, ...)
     return torch.cat(frames, -1)
 
 
