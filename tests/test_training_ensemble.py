@@ -18,6 +18,9 @@ from asr_cnn.models.tdnn_heads import TDNNHeads
 from asr_cnn.streaming import naive_scan, scan
 from asr_cnn.training.calibrate import recalibrate
 from asr_cnn.training.ensemble import combine, ensemble_of
+from asr_cnn.training.loop import train
+
+FROZEN = ("model=speech_embedding_tdnn", "model.trainable_blocks=0")
 
 
 def member(seed: int, *overrides: str, labels: list[str] = ("_silence_", "_unknown_", "a", "b")) -> KeywordSpotter:
@@ -73,6 +76,32 @@ def test_combine_calibrates_and_saves_an_ordinary_checkpoint(tiny_corpus, tmp_pa
     assert_calibrated_on_real_speech(loaded, result, keywords)
     with pytest.raises(FileNotFoundError, match="nothing.pt: no such checkpoint"):
         combine(compose_config("combine", [*tiny_overrides(tiny_corpus, tmp_path / "x"), f"members=[{tmp_path / 'nothing.pt'}]"]))
+
+
+def test_one_run_trains_its_members_and_ships_their_ensemble(tiny_corpus, tmp_path):
+    cfg = compose_config("train", tiny_overrides(tiny_corpus, tmp_path, *FROZEN, "trainer.ensemble=2", "trainer.seed=3"))
+    result = train(cfg)
+    paths = [tmp_path / "seed3" / "model.pt", tmp_path / "seed4" / "model.pt"]
+    members = [KeywordSpotter.load(path) for path in paths]
+    loaded = KeywordSpotter.load(result["model"])
+    assert result["model"] == str(tmp_path / "model.pt") and loaded.extra["members"] == [str(p) for p in paths]
+    assert isinstance(loaded.head, TDNNHeads) and len(loaded.head.members) == 2
+    first, second = (member.body.tdnn.state_dict() for member in members)
+    assert not all(torch.equal(first[name], second[name]) for name in first)  # each member its own seed
+    for stack, member_ in zip(loaded.head.members.values(), members):
+        for name, weight in member_.body.tdnn.state_dict().items():
+            assert torch.equal(stack.tdnn.state_dict()[name], weight)
+    assert set(result["metrics"]["splits"]) == set(cfg.trainer.eval_splits)
+    assert_calibrated_on_real_speech(loaded, result["metrics"], list(cfg.data.keywords))
+    stamps = [path.stat().st_mtime_ns for path in paths]
+    train(cfg)  # run again: the members are found trained, only their ensemble is made anew
+    assert [path.stat().st_mtime_ns for path in paths] == stamps
+
+
+def test_an_ensemble_of_models_that_cannot_share_a_backbone_is_refused_before_any_training(tiny_corpus, tmp_path):
+    with pytest.raises(ValueError, match="trainer.ensemble=2 combines speech_embedding_tdnn models with a frozen"):
+        train(compose_config("train", tiny_overrides(tiny_corpus, tmp_path / "run", "trainer.ensemble=2")))
+    assert not (tmp_path / "run").exists()
 
 
 def assert_calibrated_on_real_speech(spotter: KeywordSpotter, result: dict, keywords: list[str]) -> None:

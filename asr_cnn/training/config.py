@@ -60,6 +60,7 @@ class TrainerConfig:
     grad_clip: float | None = number(0.0, optional=True)
     pretrained_lr_scale: float = positive()
     seed: int = integer(0)
+    ensemble: int = integer(1)
     threads: int | None = integer(1, optional=True)
     checkpoint_every_n_steps: int = integer(0)
     resume: bool = flag()

@@ -4,17 +4,25 @@ Models trained with different seeds (each its own augmented copies, mining, batc
 different mistakes on real voices, and the average of their posteriors makes fewer. When they share a
 frozen pretrained backbone (``experiment=pretrained`` and ``wakewords``), the ensemble runs that backbone
 once: it costs about what one of them costs (:class:`~asr_cnn.models.tdnn_heads.TDNNHeads`).
+
+Two ways in: ``recipes/combine.py`` combines checkpoints trained apart (:func:`combine`), and
+``trainer.ensemble=<n>`` makes one training run train its ``n`` members and ship their ensemble
+(:func:`train_ensemble`).
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig
+import torch
+from omegaconf import DictConfig, OmegaConf
 
-from asr_cnn.data.corpus.config import corpus_config
+from asr_cnn.data.corpus.config import CorpusConfig, corpus_config
 from asr_cnn.models.group import same_layer
 from asr_cnn.models.speech_embedding import SpeechEmbedding
 from asr_cnn.models.speech_embedding_tdnn import SpeechEmbeddingTDNN
@@ -22,7 +30,14 @@ from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.models.tdnn_heads import TDNNHeads
 from asr_cnn.training.distributed import resolve_device
 from asr_cnn.training.calibrate import save_calibrated
-from asr_cnn.training.config import trainer_config
+from asr_cnn.training.config import LiveConfig, trainer_config
+from asr_cnn.training.loop import train
+from asr_cnn.training.outputs import METRICS_NAME, MODEL_NAME, evaluate_splits
+
+log = logging.getLogger(__name__)
+
+MEMBER_DIR = "seed{seed}"
+"""Where :func:`train_ensemble` trains each member, inside the run directory."""
 
 
 SHARED_KEYS = ("frontend", "model", "head", "spotter", "labels")
@@ -79,9 +94,62 @@ def combine(cfg: DictConfig) -> dict[str, Any]:
         FileNotFoundError, ValueError: A member is not a readable checkpoint (:meth:`KeywordSpotter.load`),
             or the members do not combine (:func:`ensemble_of`), or the corpus has no validation streams.
     """
-    trainer, corpus = trainer_config(cfg.trainer), corpus_config(cfg.data)
-    device = resolve_device(trainer.device)
-    paths = [Path(path) for path in cfg.members]
+    trainer = trainer_config(cfg.trainer)
+    return save_ensemble([Path(path) for path in cfg.members], corpus_config(cfg.data), trainer.live, Path(cfg.run_dir),
+                         resolve_device(trainer.device))
+
+
+def save_ensemble(paths: Sequence[Path], corpus: CorpusConfig, live: LiveConfig, run_dir: Path, device: torch.device
+                  ) -> dict[str, Any]:
+    """The ensemble of the checkpoints at ``paths``, calibrated on ``corpus`` and saved as ``<run_dir>/model.pt``
+    (:func:`~asr_cnn.training.calibrate.save_calibrated`, whose result this is); it lists its members' paths.
+
+    Raises:
+        FileNotFoundError, ValueError: As :meth:`KeywordSpotter.load` and :func:`ensemble_of`.
+    """
     ensemble = ensemble_of([KeywordSpotter.load(path) for path in paths]).to(device)
     ensemble.extra["members"] = [str(path) for path in paths]
-    return save_calibrated(corpus, trainer.live, cfg.run_dir, ensemble, device)
+    return save_calibrated(corpus, live, run_dir, ensemble, device)
+
+
+def train_ensemble(cfg: DictConfig) -> dict[str, Any]:
+    """Train ``trainer.ensemble`` models, seeds ``trainer.seed`` upwards, each a run of its own in
+    ``<run_dir>/seed<s>/``, and ship their ensemble, calibrated, as ``<run_dir>/model.pt`` with ``metrics.json``
+    (its calibration, the held-out real speech check and its accuracy on ``trainer.eval_splits``).
+
+    A member whose folder already holds ``model.pt`` is not trained again when ``trainer.resume`` is set; one
+    that was stopped midway resumes from its ``last.ckpt``.
+
+    Returns:
+        ``{"run_dir", "model", "metrics"}`` on rank 0 (as :func:`~asr_cnn.training.loop.train`); ``{"run_dir"}``
+        on the other ranks.
+
+    Raises:
+        ValueError: The model is not ``speech_embedding_tdnn`` with a frozen backbone (before any training), or
+            as :func:`~asr_cnn.training.loop.train`.
+    """
+    trainer = trainer_config(cfg.trainer)
+    model = cfg.model
+    if model.get("_target_") != target(SpeechEmbeddingTDNN) or model.get("trainable_blocks") != 0:
+        raise ValueError(f"trainer.ensemble={trainer.ensemble} combines speech_embedding_tdnn models with a frozen "
+                         f"backbone (experiment=pretrained or wakewords); this run's model is {model.get('_target_')} "
+                         f"with trainable_blocks={model.get('trainable_blocks')}")
+    run_dir = Path(cfg.run_dir)
+    paths = []
+    for seed in range(trainer.seed, trainer.seed + trainer.ensemble):
+        member = OmegaConf.merge(cfg, {"trainer": {"seed": seed, "ensemble": 1},
+                                       "run_dir": str(run_dir / MEMBER_DIR.format(seed=seed))})
+        paths.append(Path(member.run_dir) / MODEL_NAME)
+        if trainer.resume and paths[-1].is_file():
+            log.info("ensemble member %d of %d: %s is trained already", len(paths), trainer.ensemble, paths[-1])
+            continue
+        log.info("ensemble member %d of %d: seed %d into %s", len(paths), trainer.ensemble, seed, member.run_dir)
+        train(member)
+    if int(os.environ.get("RANK", "0")) != 0:  # the members trained on every rank; one process combines them
+        return {"run_dir": str(run_dir)}
+    device, corpus = resolve_device(trainer.device), corpus_config(cfg.data)
+    metrics = save_ensemble(paths, corpus, trainer.live, run_dir, device)
+    metrics["splits"] = evaluate_splits(trainer, corpus.root, KeywordSpotter.load(metrics["model"], map_location=device),
+                                        device)
+    (run_dir / METRICS_NAME).write_text(json.dumps(metrics, indent=2))
+    return {"run_dir": str(run_dir), "model": metrics["model"], "metrics": metrics}

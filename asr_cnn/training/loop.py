@@ -122,6 +122,9 @@ def train(cfg: DictConfig) -> dict:
     Args:
         cfg: A composed ``conf/train.yaml``.
 
+    With ``trainer.ensemble`` > 1, it trains that many models and ships their ensemble
+    (:func:`~asr_cnn.training.ensemble.train_ensemble`).
+
     Returns:
         ``{"run_dir", "model", "metrics"}`` on rank 0 (paths and the ``metrics.json`` content); on the
         other ranks ``{"run_dir"}``.
@@ -130,6 +133,10 @@ def train(cfg: DictConfig) -> dict:
         ValueError: A ``trainer`` setting has the wrong type or range (before any work is done).
     """
     trainer = trainer_config(cfg.trainer)
+    if trainer.ensemble > 1:
+        from asr_cnn.training.ensemble import train_ensemble  # it trains each member with this function
+
+        return train_ensemble(cfg)
     ctx = distributed.setup(trainer.device)
     try:
         return _train(cfg, trainer, ctx)
