@@ -202,3 +202,23 @@ def test_real_utterances_are_scored_in_streams_side_by_side_exactly_as_each_stre
     assert max(lengths) - min(lengths) <= max(w.shape[-1] for w in waves) + pause
     with pytest.raises(ValueError, match="exclusions must name"):
         score_real(Detector(spotter, smoothing_s=0.0), waves, {})
+
+
+def test_bench_calibration_tail_lists_each_keywords_highest_real_scores_under_its_threshold(tiny_checkpoint, capsys):
+    from asr_cnn.bench import calibration_tail
+
+    spotter = KeywordSpotter.load(tiny_checkpoint)
+    overrides = ["experiment=tiny"]  # its real speech: 36 s of each split, as the checkpoint was calibrated on
+    thresholds, found = calibration_tail.highest(tiny_checkpoint, "validation", overrides)
+    assert thresholds == spotter.extra["thresholds"] and set(found) == set(thresholds)
+    for keyword, peaks in found.items():
+        assert peaks and [p for p, _, _ in peaks] == sorted((p for p, _, _ in peaks), reverse=True)
+        assert all(0.0 <= p <= 1.0 for p, _, _ in peaks)
+        assert not any(says(transcript, keyword) for _, transcript, _ in peaks)  # its own words are not its alarms
+    assert calibration_tail.main(["--checkpoint", str(tiny_checkpoint), "--top", "1", *overrides]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["keyword", "threshold", "highest", "reaching", "utterances"]
+    for keyword, peaks in found.items():
+        row = next(line.split() for line in lines if line.startswith(keyword + " "))
+        assert float(row[2]) == pytest.approx(peaks[0][0], abs=1e-3)
+        assert int(row[3]) == sum(p >= thresholds[keyword] for p, _, _ in peaks) and int(row[4]) == len(peaks)

@@ -88,6 +88,15 @@ def score_real(detector: Detector, waves: Sequence[torch.Tensor], excluded: Mapp
                       detector.spotter.hop_samples, detector.spotter.window_samples)
 
 
+def utterance_rows(real: RealSpeech, index: int, smoothing_rows: int) -> tuple[int, int, int]:
+    """The stream of utterance ``index`` and its first and past-last score row whose moving average of
+    ``smoothing_rows`` rows reaches a window that overlaps the utterance."""
+    stream, start, end = real.spans[index]
+    # row n averages windows n - r + 1 .. n, covering samples [(n - r + 1) * hop, n * hop + window)
+    first = max((start - real.window_samples) // real.hop_samples + 1, 0)
+    return stream, first, -(-end // real.hop_samples) + smoothing_rows - 1
+
+
 def keyword_alarms(real: RealSpeech, scores: Scored, keyword: str) -> Scored:
     """``real``'s streams smoothed as ``scores``, where ``keyword`` cannot fire on rows whose moving average
     reaches a window that overlaps an utterance that may say it; its hours are those of the rows left.
@@ -98,10 +107,7 @@ def keyword_alarms(real: RealSpeech, scores: Scored, keyword: str) -> Scored:
     batch, rows = scores.scores.shape[:2]
     blocked = torch.zeros(batch, rows, dtype=torch.bool)  # (B, N)
     for index in real.excluded[keyword]:
-        stream, start, end = real.spans[index]
-        # row n averages windows n - r + 1 .. n, covering samples [(n - r + 1) * hop, n * hop + window)
-        first = max((start - real.window_samples) // real.hop_samples + 1, 0)
-        past = -(-end // real.hop_samples) + scores.smoothing_rows - 1
+        stream, first, past = utterance_rows(real, index, scores.smoothing_rows)
         blocked[stream, first:past] = True
     column = scores.classes.index(keyword)
     masked = scores.scores.clone()

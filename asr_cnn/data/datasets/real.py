@@ -55,18 +55,26 @@ def within_hours(items: list[RealNegative], max_hours: float | None) -> list[Rea
     return items[:int((seconds <= max_hours * 3600).sum())]
 
 
-def real_material(corpus: CorpusConfig, real: RealSpeechConfig, split: str, keywords: list[str]
-                  ) -> tuple[list[torch.Tensor], dict[str, list[int]]]:
-    """The shipped real speech of ``split`` for calibrating ``keywords``: the utterances that are negatives of
-    at least one of them (up to ``real.max_hours``) and, per keyword, those that may say it (:func:`usable`).
-
-    Shape:
-        Output waves: one (S_i,) per utterance.
-    """
+def real_items(corpus: CorpusConfig, real: RealSpeechConfig, split: str, keywords: list[str]
+               ) -> tuple[list[RealNegative], dict[str, list[int]]]:
+    """The shipped real utterances of ``split`` for calibrating ``keywords``: those that are negatives of at
+    least one of them (up to ``real.max_hours``) and, per keyword, the indices of those that may say it
+    (:func:`usable`)."""
     common = corpus.real_negatives.common_words
     items = [item for item in shipped_real(corpus, real, split)
              if any(usable(item, [keyword], common) for keyword in keywords)]
     items = within_hours(items, real.max_hours)
     excluded = {keyword: [i for i, item in enumerate(items) if not usable(item, [keyword], common)]
                 for keyword in keywords}
+    return items, excluded
+
+
+def real_material(corpus: CorpusConfig, real: RealSpeechConfig, split: str, keywords: list[str]
+                  ) -> tuple[list[torch.Tensor], dict[str, list[int]]]:
+    """:func:`real_items`, their audio loaded.
+
+    Shape:
+        Output waves: one (S_i,) per utterance.
+    """
+    items, excluded = real_items(corpus, real, split, keywords)
     return load_audios([item.path for item in items]), excluded
