@@ -57,10 +57,15 @@ def resolve_device(preference: str, local_rank: int = 0) -> torch.device:
     return device
 
 
+def env_rank() -> int:
+    """This process's rank as ``torchrun`` sets it in the environment (0 without ``torchrun``)."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def setup(preference: str = "auto") -> DistContext:
     """Join the process group that ``torchrun`` describes in the environment, if any."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    rank, local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
+    rank, local_rank = env_rank(), int(os.environ.get("LOCAL_RANK", "0"))
     local_world_size = int(os.environ.get("LOCAL_WORLD_SIZE", str(world_size)))
     device = resolve_device(preference, local_rank)
     if world_size > 1 and not dist.is_initialized():

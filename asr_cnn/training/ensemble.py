@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,15 +21,15 @@ from typing import Any
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from asr_cnn.data.corpus.config import CorpusConfig, corpus_config
+from asr_cnn.data.corpus.config import corpus_config
 from asr_cnn.models.group import same_layer
 from asr_cnn.models.speech_embedding import SpeechEmbedding
 from asr_cnn.models.speech_embedding_tdnn import SpeechEmbeddingTDNN
 from asr_cnn.models.spotter import KeywordSpotter
 from asr_cnn.models.tdnn_heads import TDNNHeads
-from asr_cnn.training.distributed import resolve_device
+from asr_cnn.training.distributed import env_rank, resolve_device
 from asr_cnn.training.calibrate import save_calibrated
-from asr_cnn.training.config import LiveConfig, trainer_config
+from asr_cnn.training.config import trainer_config
 from asr_cnn.training.loop import train
 from asr_cnn.training.outputs import METRICS_NAME, MODEL_NAME, evaluate_splits
 
@@ -95,21 +94,20 @@ def combine(cfg: DictConfig) -> dict[str, Any]:
             or the members do not combine (:func:`ensemble_of`), or the corpus has no validation streams.
     """
     trainer = trainer_config(cfg.trainer)
-    return save_ensemble([Path(path) for path in cfg.members], corpus_config(cfg.data), trainer.live, Path(cfg.run_dir),
-                         resolve_device(trainer.device))
+    device = resolve_device(trainer.device)
+    ensemble = load_ensemble([Path(path) for path in cfg.members], device)
+    return save_calibrated(corpus_config(cfg.data), trainer.live, cfg.run_dir, ensemble, device)
 
 
-def save_ensemble(paths: Sequence[Path], corpus: CorpusConfig, live: LiveConfig, run_dir: Path, device: torch.device
-                  ) -> dict[str, Any]:
-    """The ensemble of the checkpoints at ``paths``, calibrated on ``corpus`` and saved as ``<run_dir>/model.pt``
-    (:func:`~asr_cnn.training.calibrate.save_calibrated`, whose result this is); it lists its members' paths.
+def load_ensemble(paths: Sequence[Path], device: torch.device) -> KeywordSpotter:
+    """The ensemble (:func:`ensemble_of`) of the checkpoints at ``paths``, on ``device``; it lists its members' paths.
 
     Raises:
         FileNotFoundError, ValueError: As :meth:`KeywordSpotter.load` and :func:`ensemble_of`.
     """
     ensemble = ensemble_of([KeywordSpotter.load(path) for path in paths]).to(device)
     ensemble.extra["members"] = [str(path) for path in paths]
-    return save_calibrated(corpus, live, run_dir, ensemble, device)
+    return ensemble
 
 
 def train_ensemble(cfg: DictConfig) -> dict[str, Any]:
@@ -145,11 +143,11 @@ def train_ensemble(cfg: DictConfig) -> dict[str, Any]:
             continue
         log.info("ensemble member %d of %d: seed %d into %s", len(paths), trainer.ensemble, seed, member.run_dir)
         train(member)
-    if int(os.environ.get("RANK", "0")) != 0:  # the members trained on every rank; one process combines them
+    if env_rank() != 0:  # the members trained on every rank; one process combines them
         return {"run_dir": str(run_dir)}
     device, corpus = resolve_device(trainer.device), corpus_config(cfg.data)
-    metrics = save_ensemble(paths, corpus, trainer.live, run_dir, device)
-    metrics["splits"] = evaluate_splits(trainer, corpus.root, KeywordSpotter.load(metrics["model"], map_location=device),
-                                        device)
+    ensemble = load_ensemble(paths, device)
+    metrics = save_calibrated(corpus, trainer.live, run_dir, ensemble, device)
+    metrics["splits"] = evaluate_splits(trainer, corpus.root, ensemble, device)
     (run_dir / METRICS_NAME).write_text(json.dumps(metrics, indent=2))
     return {"run_dir": str(run_dir), "model": metrics["model"], "metrics": metrics}
