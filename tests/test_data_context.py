@@ -67,14 +67,3 @@ def test_a_mixture_serves_its_parts_in_order_and_passes_the_epoch_on(in_context)
     assert negatives.epoch == in_context.epoch == 2
     with pytest.raises(IndexError):
         mixture[405]
-
-
-def test_embedded_unknown_labels_whole_keywords_in_speech_unknown_too(in_context):
-    """Words that count only when said on their own: the same items, every one ``_unknown_``."""
-    alone = KeywordsInContext(in_context.keywords, LABELS, 1, in_context.speech, 400, CLIP_SAMPLES, WINDOW,
-                              partial_fraction=0.5, tail_s=(0.0, 0.2), gap_s=(0.05, 0.3), embedded_unknown=True,
-                              seed=3)
-    pairs = [(in_context[i], alone[i]) for i in range(len(alone))]
-    assert all(torch.equal(said[0], embedded[0]) for said, embedded in pairs)  # the same audio
-    assert {embedded[1] for _, embedded in pairs} == {1}
-    assert sum(said[1] == 2 for said, _ in pairs) > 150  # of which many hold the whole keyword

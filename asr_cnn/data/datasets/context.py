@@ -43,9 +43,7 @@ class KeywordsInContext(EpochSeeded):
     Each item places one training keyword (trimmed of silence) after a stretch of running speech and a
     short gap, with more speech after it. With probability ``1 - partial_fraction`` the window ends
     ``tail_s`` after the keyword (label: the keyword); otherwise it ends inside the keyword, or starts
-    inside it, keeping a :data:`PARTIAL_CUT` share of it (label: ``unknown``). With ``embedded_unknown`` the
-    whole keyword inside running speech is ``unknown`` too: for words that count only when said on their own
-    (commands), whose homophones and look-alikes ("know" for "no") real speech says mid-sentence all the time.
+    inside it, keeping a :data:`PARTIAL_CUT` share of it (label: ``unknown``).
 
     Items are ``clip`` samples long, like the corpus clips, and training crops one ``window`` from each
     at random; an item is the keyword's class only when *every* such crop holds the whole keyword.
@@ -59,9 +57,8 @@ class KeywordsInContext(EpochSeeded):
         clip: Samples per item.
         window: Samples the spotter sees (at most ``clip``).
         partial_fraction: Share of partial (negative) items.
-        tail_s: Range of audio after the keyword's end in a whole-keyword window, in seconds.
+        tail_s: Range of audio after the keyword's end in a positive window, in seconds.
         gap_s: Range of the pause between the speech before and the keyword, in seconds.
-        embedded_unknown: Label whole keywords in running speech ``unknown`` as well (no positives here).
         augment: Applied to every item; without time shift, which would move the keyword out of place.
         seed: Seeds every draw, with the epoch and the index.
 
@@ -71,8 +68,7 @@ class KeywordsInContext(EpochSeeded):
 
     def __init__(self, keywords: Sequence[Record], labels: Sequence[str], unknown: int, speech: WindowSources,
                  count: int, clip: int, window: int, *, partial_fraction: float, tail_s: Sequence[float],
-                 gap_s: Sequence[float], embedded_unknown: bool = False, augment: WaveAugment | None = None,
-                 seed: int = 0) -> None:
+                 gap_s: Sequence[float], augment: WaveAugment | None = None, seed: int = 0) -> None:
         if not keywords:
             raise ValueError("keywords in context need at least one keyword clip")
         if not 0 < window <= clip <= speech.window:
@@ -85,7 +81,7 @@ class KeywordsInContext(EpochSeeded):
         self.keywords, self.targets = list(keywords), [list(labels).index(r.label) for r in keywords]
         self.unknown, self.speech, self.count, self.clip, self.window = unknown, speech, count, clip, window
         self.longest = 2 * window - clip  # a keyword every crop of an item can hold whole
-        self.partial_fraction, self.embedded_unknown = partial_fraction, embedded_unknown
+        self.partial_fraction = partial_fraction
         self.tail = tuple(int(s * SAMPLE_RATE) for s in tail_s)
         self.gap = tuple(int(s * SAMPLE_RATE) for s in gap_s)
         super().__init__(seed, "in context")
@@ -126,7 +122,7 @@ class KeywordsInContext(EpochSeeded):
             item_start = start + keep - self.clip if beginning else end - keep
         wave = audio[item_start:item_start + self.clip]
         whole = context_label(item_start + shift, item_start + self.window, start, end)  # in every crop
-        label = self.targets[choice] if whole and not self.embedded_unknown else self.unknown
+        label = self.targets[choice] if whole else self.unknown
         if self.augment is not None:
             wave = self.augment(wave, generator)
         return wave.float(), label

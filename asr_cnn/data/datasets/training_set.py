@@ -44,7 +44,6 @@ class TrainingSetConfig:
     real_negatives: bool = flag()
     context_windows: float = number(0)
     partial_fraction: float = number(0, 1)
-    embedded_unknown: bool = flag()
     lead_speech: float = number(0, 1)
     tail_s: list[float] = interval(SECONDS, low=0)
     gap_s: list[float] = interval(SECONDS, low=0)
@@ -114,7 +113,6 @@ def build_live_data(corpus: CorpusConfig, augment_spec: AugmentSpec | None, live
     parts = [NegativeWindows(sources, count(live.speech_windows), unknown, augment, seed),
              KeywordsInContext(keywords, labels, unknown, sources, count(live.context_windows), item, window,
                                partial_fraction=live.partial_fraction, tail_s=live.tail_s, gap_s=live.gap_s,
-                               embedded_unknown=live.embedded_unknown,
                                augment=train_augment(augment_spec, root, seed, shift_s=0.0), seed=seed)]
     log.info("live training set: %d clips, %d speech windows, %d keywords in context from %.1f minutes of "
              "running%s speech", len(clips), len(parts[0]), len(parts[1]),
